@@ -1,0 +1,50 @@
+"""The append-only audit log (S-21, S-22, S-23).
+
+Rows are never updated or deleted by the application; on PostgreSQL a trigger
+refuses it (migration 0002). Each row carries an HMAC over its own fields and
+the previous row's HMAC, keyed by AUDIT_HMAC_KEY from outside the database, so
+`manage.py verify_audit_log` names the first altered or missing row even after
+someone with database rights went around the trigger. Rows hold ids and labels,
+never the content of a dossier field.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEvent(models.Model):
+    seq = models.BigIntegerField(unique=True)
+    at = models.DateTimeField(db_index=True)
+    # Plain ids, not foreign keys: deleting a user or school must never need to
+    # touch (UPDATE) the log.
+    actor_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    actor_label = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=64, db_index=True)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    pupil_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    school_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    ground = models.CharField(max_length=200, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+    prev_hmac = models.CharField(max_length=64)
+    hmac = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-seq"]
+
+    def __str__(self):
+        return f"#{self.seq} {self.action}"
+
+
+class AuditChainHead(models.Model):
+    """The last link of the chain. Locked while a row is appended, which
+    serialises writers, and lets the verifier notice rows cut off the end."""
+
+    last_seq = models.BigIntegerField(default=0)
+    last_hmac = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self):
+        return f"audit head at {self.last_seq}"

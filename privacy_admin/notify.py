@@ -1,0 +1,46 @@
+"""E-mail that carries a link, never data (R-DIS-6, S-24).
+
+Every message the system sends is one of the fixed notices below: a subject, a
+fixed sentence and a link into the portal, where the reader logs in before
+seeing anything. There is no way to pass free text, so no caller can put a
+name, a BSN or a code into an e-mail by accident.
+"""
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+NOTICES = {
+    "password_set": (
+        gettext_lazy("Set the password for your staff account"),
+        gettext_lazy(
+            "An account was made for you in the privacy administration of your school. "
+            "Use the link below to choose a password; you will then set up the two-step login."
+        ),
+    ),
+    "password_reset": (
+        gettext_lazy("Reset your password"),
+        gettext_lazy(
+            "Someone asked to reset the password of your staff account. If that was you, use the "
+            "link below. Your two-step login stays as it is. If it was not you, ignore this message."
+        ),
+    ),
+    "second_factor_reset": (
+        gettext_lazy("Your two-step login was reset"),
+        gettext_lazy(
+            "The two-step login of your staff account was reset. At your next login you will set "
+            "it up again. If you did not expect this, tell your application admin at once."
+        ),
+    ),
+}
+
+
+def send_notice(kind, to, path, language="nl"):
+    """Send notice `kind` to the address `to` with a link to `path` in the portal."""
+    subject, body = NOTICES[kind]
+    link = f"{settings.PORTAL_BASE_URL}{path}"
+    with translation.override(language):
+        text = f"{body}\n\n{link}\n\n-- \n{_('This message was sent automatically.')}"
+        send_mail(str(subject), text, settings.DEFAULT_FROM_EMAIL, [to])

@@ -1,0 +1,75 @@
+"""Roles and what each may do: the one readable place (R-ORG-2).
+
+Roles come from the privacy statement. A role grants capabilities; the school
+a capability applies to always comes from the membership that carries the role,
+never from the role itself (Django's group permissions are global, which is why
+they are not used for this). The application admin sees this table at
+/beheer/rollen/.
+"""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class SchoolRole(models.TextChoices):
+    APP_ADMIN = "applicatiebeheerder", _("Application admin")
+    DIRECTOR = "directeur", _("Director")
+    ADMINISTRATION = "administratief", _("Administrative staff member")
+    IB = "intern_begeleider", _("Internal supervisor (IB)")
+    TEACHER = "leerkracht", _("Teacher")
+    TEMP_TEACHER = "tijdelijke_leerkracht", _("Temporary teacher (trainee or substitute)")
+    SUPPORT = "ondersteuningsteam", _("Support team member")
+
+
+class FoundationRole(models.TextChoices):
+    FG = "fg", _("Data protection officer (FG)")
+    BOARD = "bestuurder", _("Board member (bestuurder)")
+
+
+CAPABILITIES = {
+    "portal.use": _("Use the staff portal"),
+    "dossier.all_pupils": _("View and edit the dossiers of all pupils of the school (R-ACC-1)"),
+    "dossier.assigned_tasks": _("Edit only what assigned tasks need, while assigned (R-ACC-2)"),
+    "dossier.involved_pupils": _("See the whole dossier of pupils one is involved with (R-ACC-3)"),
+    "staff.manage": _("Manage staff accounts and roles of the school"),
+    "roles.view": _("See this table of roles and capabilities"),
+    "jobs.view": _("See the record of background job runs"),
+    "audit.view": _("Read the audit log of the school"),
+    "requests.decide": _("Approve or refuse inspection and viewing requests (U-2)"),
+    "retention.run": _("Preview and confirm retention purges (U-3)"),
+    "breach.report": _("Report a (suspected) data breach"),
+    "breach.manage": _("Assess data breaches and keep the register (all schools)"),
+    "foundation.overview": _("See overviews across all schools of the foundation"),
+}
+
+_FULL_DOSSIER = {"portal.use", "dossier.all_pupils", "breach.report"}
+
+ROLE_CAPABILITIES = {
+    SchoolRole.APP_ADMIN: _FULL_DOSSIER | {"staff.manage", "roles.view", "jobs.view", "audit.view", "retention.run"},
+    SchoolRole.DIRECTOR: _FULL_DOSSIER | {"roles.view", "audit.view", "requests.decide"},
+    SchoolRole.ADMINISTRATION: set(_FULL_DOSSIER),
+    SchoolRole.IB: set(_FULL_DOSSIER),
+    SchoolRole.TEACHER: set(_FULL_DOSSIER),
+    SchoolRole.TEMP_TEACHER: {"portal.use", "dossier.assigned_tasks", "breach.report"},
+    SchoolRole.SUPPORT: {"portal.use", "dossier.involved_pupils", "breach.report"},
+    FoundationRole.FG: {
+        "portal.use",
+        "breach.report",
+        "breach.manage",
+        "audit.view",
+        "roles.view",
+        "foundation.overview",
+    },
+    FoundationRole.BOARD: {"portal.use", "breach.report", "foundation.overview"},
+}
+
+
+def capabilities_for(role):
+    return ROLE_CAPABILITIES.get(role, set())
+
+
+def matrix():
+    """Rows of (capability, description, [granted per role]) for display."""
+    roles = list(SchoolRole) + list(FoundationRole)
+    rows = [(code, label, [code in ROLE_CAPABILITIES[role] for role in roles]) for code, label in CAPABILITIES.items()]
+    return roles, rows

@@ -1,0 +1,24 @@
+"""Every periodic job, in one place. Each entry says when and why; each job
+is idempotent (S-28), since beat may fire twice, and has a time limit."""
+
+from celery.schedules import crontab
+
+BEAT_SCHEDULE = {
+    # Nightly at 03:10: drop expired sessions and login failures older than the
+    # counting window. Nothing to keep: sessions are credentials and failures
+    # only count inside their window (S-2).
+    "security-housekeeping": {
+        "task": "privacy_admin.tasks.security_housekeeping",
+        "schedule": crontab(hour=3, minute=10),
+        "options": {"expires": 3600, "time_limit": 600},
+    },
+    # Every hour: end memberships that expired (temporary teachers, R-ACC-2)
+    # by ending the sessions of people who no longer hold any current role.
+    # Access itself stops at once on the next request (S-14); this makes it
+    # visible in the audit log.
+    "expired-memberships": {
+        "task": "privacy_admin.tasks.expired_memberships",
+        "schedule": crontab(minute=5),
+        "options": {"expires": 1800, "time_limit": 300},
+    },
+}

@@ -1,0 +1,216 @@
+"""Home, health, and the application admin's pages (staff, roles, job runs, audit)."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Q
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from privacy_admin import actions, roles
+from privacy_admin.forms import RoleGrantForm, StaffInviteForm
+from privacy_admin.models import AuditEvent, JobRun, Membership, School, StaffTOTPDevice, User
+from privacy_admin.views.auth import require_recent_second_factor
+
+
+def require_capability(capability):
+    def decorator(view):
+        def wrapper(request, *args, **kwargs):
+            if not request.user.has_capability(capability):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        wrapper.__name__ = view.__name__
+        wrapper.__doc__ = view.__doc__
+        wrapper.required_capability = capability
+        return wrapper
+
+    return decorator
+
+
+def healthz(request):
+    """200 when the database (and Redis, where configured) answers; 503 otherwise."""
+    status = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        status["database"] = "ok"
+    except Exception:
+        status["database"] = "down"
+    if settings.REDIS_URL:
+        try:
+            import redis
+
+            redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1).ping()
+            status["redis"] = "ok"
+        except Exception:
+            status["redis"] = "down"
+    healthy = all(v == "ok" for v in status.values())
+    return JsonResponse(status, status=200 if healthy else 503)
+
+
+def home(request):
+    user = request.user
+    memberships = user.current_memberships().order_by("school__name", "role")
+    foundation_roles = user.foundation_memberships.select_related("foundation")
+    return render(
+        request,
+        "portal/home.html",
+        {"memberships": memberships, "foundation_roles": foundation_roles},
+    )
+
+
+# --- Application admin --------------------------------------------------------
+
+
+def staff_for_admin(request, user_id):
+    """The one way to a staff account for the admin pages: the account must hold
+    a role at a school where the acting user manages staff. Anything else is a
+    404, the same as an account that does not exist (S-11)."""
+    schools = request.user.schools_with("staff.manage")
+    user = User.objects.filter(pk=user_id, memberships__school__in=schools).distinct().first()
+    if user is None:
+        raise Http404
+    return user
+
+
+@require_capability("staff.manage")
+def staff_list(request):
+    schools = request.user.schools_with("staff.manage")
+    memberships = (
+        Membership.objects.filter(school__in=schools)
+        .select_related("user", "school")
+        .order_by("user__last_name", "user__first_name", "school__name")
+    )
+    enrolled = set(StaffTOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
+    people = {}
+    for m in memberships:
+        entry = people.setdefault(m.user_id, {"user": m.user, "memberships": [], "enrolled": m.user_id in enrolled})
+        entry["memberships"].append(m)
+    return render(request, "beheer/staff_list.html", {"people": people.values()})
+
+
+@require_capability("staff.manage")
+def staff_invite(request):
+    schools = request.user.schools_with("staff.manage")
+    form = StaffInviteForm(request.POST or None, schools=schools)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        user = actions.staff_invite(
+            username=data["username"],
+            first_name=data["first_name"],
+            last_name=data["last_name"],
+            email=data["email"],
+            school=data["school"],
+            role=data["role"],
+            valid_until=data["valid_until"],
+            acting_user=request.user,
+            request=request,
+        )
+        messages.success(request, _("The account was created; a link to set the password was e-mailed."))
+        return redirect("staff_detail", user_id=user.pk)
+    return render(request, "beheer/staff_invite.html", {"form": form})
+
+
+@require_capability("staff.manage")
+def staff_detail(request, user_id):
+    person = staff_for_admin(request, user_id)
+    schools = request.user.schools_with("staff.manage")
+    form = RoleGrantForm(request.POST or None, schools=schools)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        actions.membership_grant(
+            user=person,
+            school=data["school"],
+            role=data["role"],
+            valid_from=data["valid_from"],
+            valid_until=data["valid_until"],
+            acting_user=request.user,
+            request=request,
+        )
+        messages.success(request, _("The role was granted."))
+        return redirect("staff_detail", user_id=person.pk)
+    return render(
+        request,
+        "beheer/staff_detail.html",
+        {
+            "person": person,
+            "memberships": person.memberships.filter(school__in=schools).select_related("school"),
+            "enrolled": person.totp_device() is not None,
+            "form": form,
+        },
+    )
+
+
+@require_POST
+@require_capability("staff.manage")
+def staff_role_revoke(request, user_id, membership_id):
+    person = staff_for_admin(request, user_id)
+    membership = (
+        Membership.objects.filter(pk=membership_id, user=person, school__in=request.user.schools_with("staff.manage"))
+        .select_related("user")
+        .first()
+    )
+    if membership is None:
+        raise Http404
+    actions.membership_revoke(membership, acting_user=request.user, request=request)
+    messages.success(request, _("The role was revoked."))
+    return redirect("staff_detail", user_id=person.pk)
+
+
+@require_POST
+@require_capability("staff.manage")
+@require_recent_second_factor
+def staff_set_active(request, user_id):
+    person = staff_for_admin(request, user_id)
+    if person == request.user:
+        raise PermissionDenied
+    active = request.POST.get("active") == "1"
+    actions.user_set_active(person, active, acting_user=request.user, request=request)
+    messages.success(
+        request,
+        _("The account was activated.") if active else _("The account was deactivated; its sessions were ended."),
+    )
+    return redirect("staff_detail", user_id=person.pk)
+
+
+@require_POST
+@require_capability("staff.manage")
+@require_recent_second_factor
+def staff_second_factor_reset(request, user_id):
+    person = staff_for_admin(request, user_id)
+    actions.second_factor_reset(person, acting_user=request.user, request=request)
+    messages.success(request, _("The two-step login was reset; the staff member sets it up again at the next login."))
+    return redirect("staff_detail", user_id=person.pk)
+
+
+@require_capability("roles.view")
+def role_matrix(request):
+    role_list, rows = roles.matrix()
+    return render(request, "beheer/roles.html", {"roles": role_list, "rows": rows})
+
+
+@require_capability("jobs.view")
+def job_runs(request):
+    page = Paginator(JobRun.objects.all(), 50).get_page(request.GET.get("page"))
+    return render(request, "beheer/jobs.html", {"page": page})
+
+
+@require_capability("audit.view")
+def audit_log(request):
+    """The FG reads the whole log; a director or admin the events of their
+    schools and of the staff of those schools."""
+    user = request.user
+    events = AuditEvent.objects.all()
+    if not user.has_capability("foundation.overview"):
+        schools = School.objects.filter(
+            pk__in=[m.school_id for m in user.current_memberships() if "audit.view" in roles.capabilities_for(m.role)]
+        )
+        staff_ids = Membership.objects.filter(school__in=schools).values("user_id")
+        events = events.filter(Q(school_id__in=schools.values("pk")) | Q(actor_id__in=staff_ids))
+    page = Paginator(events.order_by("-seq"), 100).get_page(request.GET.get("page"))
+    return render(request, "beheer/audit.html", {"page": page})
