@@ -6,6 +6,7 @@ attacker elsewhere cannot keep a teacher out of her own workstation for long;
 every limit lifts by itself when the window has passed (the cool-off).
 """
 
+import hashlib
 from datetime import timedelta
 
 from django.conf import settings
@@ -20,7 +21,10 @@ def _window_start():
 
 
 def _norm(username):
-    return (username or "").strip().lower()[:150]
+    # Counted by digest: what was typed as a username may be a password typed
+    # in the wrong field, and must not be kept in clear (S-24).
+    typed = (username or "").strip().lower()
+    return hashlib.sha256(typed.encode()).hexdigest() if typed else ""
 
 
 def is_blocked(username, ip):
@@ -34,16 +38,17 @@ def is_blocked(username, ip):
     return bool(ip) and recent.filter(ip=ip).count() >= settings.LOGIN_FAILURES_PER_ADDRESS
 
 
-def record_failure(kind, username, ip, request=None):
-    """Count a failure; audit it, and audit the lockout it may cause."""
-    username = _norm(username)
+def record_failure(kind, username, ip, request=None, label=None):
+    """Count a failure; audit it, and audit the lockout it may cause. `label`
+    names the account in the audit log; pass it only for existing accounts."""
     was_blocked = is_blocked(username, ip)
-    AuthFailure.objects.create(at=timezone.now(), kind=kind, username=username, ip=ip)
-    audit_record(f"auth.{kind}_failed", actor_label=username, request=request)
+    AuthFailure.objects.create(at=timezone.now(), kind=kind, username=_norm(username), ip=ip)
+    label = label or "(unknown)"
+    audit_record(f"auth.{kind}_failed", actor_label=label, request=request)
     if not was_blocked and is_blocked(username, ip):
         audit_record(
             "auth.lockout",
-            actor_label=username,
+            actor_label=label,
             request=request,
             details={"minutes": settings.LOGIN_FAILURE_WINDOW_MINUTES},
         )

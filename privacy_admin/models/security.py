@@ -36,7 +36,8 @@ class AuthFailure(models.Model):
 
     at = models.DateTimeField(db_index=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    username = models.CharField(max_length=150, db_index=True)
+    # SHA-256 of the typed username, lower-cased (see throttle._norm).
+    username = models.CharField(max_length=64, db_index=True)
     ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
 
     def __str__(self):

@@ -45,7 +45,7 @@ def _blocked_message(request):
 def _known_username(username):
     """The typed username, if it names an account: a mistyped password in the
     username field must not end up in the audit log."""
-    return username if User.objects.filter(username=username).exists() else "(unknown)"
+    return username if User.objects.filter(username=username).exists() else None
 
 
 def login_view(request):
@@ -59,7 +59,9 @@ def login_view(request):
         else:
             user = authenticate(request, username=username, password=form.cleaned_data["password"])
             if user is None:
-                throttle.record_failure(AuthFailure.Kind.PASSWORD, username, _ip(request), request=request)
+                throttle.record_failure(
+                    AuthFailure.Kind.PASSWORD, username, _ip(request), request=request, label=_known_username(username)
+                )
                 form.add_error(None, _("Username or password is not correct."))
             else:
                 throttle.clear_failures(username, _ip(request))
@@ -90,7 +92,9 @@ def _code_attempt(request, user, code):
         return None
     device = _check_code(user, code)
     if device is None:
-        throttle.record_failure(AuthFailure.Kind.CODE, user.get_username(), _ip(request), request=request)
+        throttle.record_failure(
+            AuthFailure.Kind.CODE, user.get_username(), _ip(request), request=request, label=user.get_username()
+        )
     return device
 
 
@@ -144,7 +148,9 @@ def otp_setup(request):
             codes = actions.second_factor_enrol(request, device)
             return render(request, "accounts/backup_codes.html", {"codes": codes, "next": _next(request)})
         else:
-            throttle.record_failure(AuthFailure.Kind.CODE, user.get_username(), _ip(request), request=request)
+            throttle.record_failure(
+                AuthFailure.Kind.CODE, user.get_username(), _ip(request), request=request, label=user.get_username()
+            )
             form.add_error("code", _("This code is not correct. Check the time on your phone and try again."))
     return render(
         request,
@@ -165,7 +171,9 @@ def lock_view(request):
             logout(request)
             return redirect("login")
         if not user.check_password(form.cleaned_data["password"]):
-            throttle.record_failure(AuthFailure.Kind.PASSWORD, user.get_username(), _ip(request), request=request)
+            throttle.record_failure(
+                AuthFailure.Kind.PASSWORD, user.get_username(), _ip(request), request=request, label=user.get_username()
+            )
             form.add_error(None, _("Password or code is not correct."))
         else:
             device = _code_attempt(request, user, form.cleaned_data["code"])

@@ -1,0 +1,176 @@
+"""Deny by default (S-1), the idle lock and the session cap (R-ACC-6, S-6),
+and no data change on GET (S-15)."""
+
+import re
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from privacy_admin.actions import LAST_SEEN_KEY, LOCKED_KEY
+from privacy_admin.middleware import PUBLIC_URL_NAMES
+from privacy_admin.sessions import AUTH_AT_KEY
+from tests.conftest import PASSWORD, age_session, totp_code
+
+HALF_AUTH_ALLOWED = {"otp_verify", "otp_setup", "logout"} | PUBLIC_URL_NAMES
+
+
+def _sample_path(pattern_str):
+    path = pattern_str.lstrip("^").rstrip("$").replace("\\Z", "").replace("\\", "")
+    path = re.sub(r"<(?:\w+:)?\w+>", "1", path)  # route converters
+    path = re.sub(r"\(\?P<\w+>[^)]*\)", "1", path)  # regex groups
+    path = re.sub(r"\([^)]*\)\??", "", path)
+    return path.replace("?", "").replace("*", "").replace(".+", "x")
+
+
+def all_urls(resolver=None, prefix="/"):
+    """Every pattern of the URLconf, as (name, a concrete path)."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        part = _sample_path(str(entry.pattern))
+        if isinstance(entry, URLResolver):
+            yield from all_urls(entry, prefix + part)
+        elif isinstance(entry, URLPattern):
+            yield entry.name, prefix + part
+
+
+URLS = sorted(set(all_urls()), key=lambda u: (u[1], u[0] or ""))
+
+
+def test_url_walk_finds_admin_and_portal():
+    names = {name for name, _path in URLS}
+    assert {"home", "login", "staff_list", "audit_log"} <= names
+    assert any(path.startswith("/admin/") for _name, path in URLS)
+
+
+@pytest.mark.parametrize("name,path", URLS)
+def test_password_only_session_is_sent_to_second_factor(name, path, password_only_client, teacher_a):
+    """S-1, R-ACC-5: a session that passed only the password reaches nothing
+    with data: every URL outside the allow-list redirects to the code step."""
+    client = password_only_client(teacher_a)
+    if name in HALF_AUTH_ALLOWED or path.startswith("/static/"):
+        return
+    for method in ("get", "post"):
+        response = getattr(client, method)(path)
+        assert response.status_code == 302, (name, path, method)
+        assert response["Location"].startswith("/accounts/verify/"), (name, path, response["Location"])
+
+
+@pytest.mark.parametrize("name,path", URLS)
+def test_anonymous_is_sent_to_login(name, path, client, db):
+    """S-1: without login only the allow-list answers; all else goes to login."""
+    if path.startswith("/static/"):
+        return
+    response = client.get(path)
+    if name in PUBLIC_URL_NAMES:
+        assert response.status_code in (200, 302, 405)
+        return
+    assert response.status_code == 302, (name, path)
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_static_and_health_are_public(client, db):
+    """S-1: static files and /healthz are on the allow-list."""
+    assert client.get("/healthz").status_code == 200
+
+
+def test_user_without_device_is_sent_to_enrolment(password_only_client, teacher_a):
+    """R-ACC-5: first login forces enrolment of the second factor."""
+    teacher_a.stafftotpdevice_set.all().delete()
+    response = password_only_client(teacher_a).get("/")
+    assert response["Location"].startswith("/accounts/setup/")
+
+
+# --- Idle lock and absolute cap ----------------------------------------------
+
+
+def test_idle_session_shows_lock_and_unlock_returns(verified_client, teacher_a, settings):
+    """R-ACC-6, S-6: after SESSION_IDLE_MINUTES the next request shows the lock
+    page; password and code unlock and return to the page the user was on."""
+    client = verified_client(teacher_a)
+    assert client.get("/accounts/security/").status_code == 200
+    age_session(client, **{LAST_SEEN_KEY: settings.SESSION_IDLE_MINUTES * 60 + 1})
+    # Locked for every page, and it stays locked.
+    assert client.get("/")["Location"] == "/accounts/lock/"
+    response = client.get("/accounts/security/")
+    assert response["Location"] == "/accounts/lock/"
+    page = client.get("/accounts/lock/")
+    assert page.status_code == 200
+    old_key = client.cookies["sessionid"].value
+    response = client.post("/accounts/lock/", {"password": PASSWORD, "code": totp_code(teacher_a)})
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/security/"
+    assert client.cookies["sessionid"].value != old_key
+    assert client.get("/accounts/security/").status_code == 200
+
+
+def test_lock_refuses_wrong_password(verified_client, teacher_a, settings):
+    """R-ACC-6: the lock only lifts with the right password and code."""
+    client = verified_client(teacher_a)
+    age_session(client, **{LAST_SEEN_KEY: settings.SESSION_IDLE_MINUTES * 60 + 1})
+    client.get("/")
+    response = client.post("/accounts/lock/", {"password": "wrong password here", "code": totp_code(teacher_a)})
+    assert response.status_code == 200
+    assert client.session[LOCKED_KEY] is True
+    assert client.get("/").status_code == 302
+
+
+def test_active_session_is_not_locked(verified_client, teacher_a, settings):
+    """S-6: activity within the idle window keeps the session open."""
+    client = verified_client(teacher_a)
+    age_session(client, **{LAST_SEEN_KEY: settings.SESSION_IDLE_MINUTES * 60 - 30})
+    assert client.get("/").status_code == 200
+
+
+def test_form_posted_into_locked_session_is_not_silently_dropped(verified_client, teacher_a, settings):
+    """R-ACC-6: a POST into a locked session is not processed; the user is told
+    and, after unlocking, sent back to the form."""
+    client = verified_client(teacher_a)
+    age_session(client, **{LAST_SEEN_KEY: settings.SESSION_IDLE_MINUTES * 60 + 1})
+    response = client.post(
+        "/accounts/security/sessions/end-others/", HTTP_REFERER="http://testserver/accounts/security/", follow=True
+    )
+    assert response.redirect_chain[-1][0] == "/accounts/lock/"
+    messages = [str(m) for m in response.context["messages"]]
+    assert messages and "locked" in messages[0].lower() or "vergrendeld" in messages[0].lower()
+    response = client.post("/accounts/lock/", {"password": PASSWORD, "code": totp_code(teacher_a)})
+    assert response["Location"] == "http://testserver/accounts/security/"
+
+
+def test_absolute_session_cap(verified_client, teacher_a, settings):
+    """S-6: a session older than SESSION_MAX_HOURS ends, however active."""
+    client = verified_client(teacher_a)
+    age_session(client, **{AUTH_AT_KEY: settings.SESSION_MAX_HOURS * 3600 + 1})
+    response = client.get("/")
+    assert response["Location"] == "/accounts/login/"
+    assert "_auth_user_id" not in client.session
+
+
+# --- GET never changes data --------------------------------------------------
+
+
+def _row_counts():
+    from django.apps import apps
+
+    return {
+        m._meta.label: m.objects.count()
+        for m in apps.get_models()
+        if m._meta.label not in {"privacy_admin.StaffSession", "privacy_admin.StaffTOTPDevice"}
+    }
+
+
+@pytest.mark.parametrize("name,path", [u for u in URLS if u[0] not in {"otp_setup"}])
+def test_get_changes_no_data(name, path, verified_client, app_admin_a):
+    """S-15: a GET never changes data (sessions aside)."""
+    client = verified_client(app_admin_a)
+    before = _row_counts()
+    client.get(path)
+    assert _row_counts() == before, (name, path)
+
+
+def test_post_without_csrf_token_is_refused(teacher_a, db):
+    """S-15: state changes need the CSRF token."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/accounts/login/", {"username": "teacher_a", "password": PASSWORD})
+    assert response.status_code == 403
