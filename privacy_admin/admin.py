@@ -4,6 +4,7 @@ manage accounts through /beheer/, which is scoped to their schools."""
 
 from django.contrib import admin
 
+from privacy_admin.auditlog import audit_record
 from privacy_admin.models import Foundation, FoundationMembership, Group, JobRun, School
 
 
@@ -34,7 +35,22 @@ class GroupAdmin(admin.ModelAdmin):
 
 @admin.register(FoundationMembership)
 class FoundationMembershipAdmin(admin.ModelAdmin):
+    """Foundation roles (FG, bestuurder) are granted here; each change is
+    audited like any other role change (S-22)."""
+
     list_display = ["user", "foundation", "role"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        audit_record("role.granted", request=request, obj=obj.user, details={"role": obj.role, "foundation": True})
+
+    def delete_model(self, request, obj):
+        audit_record("role.revoked", request=request, obj=obj.user, details={"role": obj.role, "foundation": True})
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
 
 
 @admin.register(JobRun)

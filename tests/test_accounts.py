@@ -222,3 +222,20 @@ def test_school_brin_validated(foundation):
 
     with pytest.raises(ValidationError):
         School(foundation=foundation, brin="ABCD", name="x").full_clean()
+
+
+def test_foundation_role_changes_in_django_admin_are_audited(verified_client, foundation, teacher_a):
+    """S-22, R-ORG-2: granting and revoking a foundation role (FG) in /admin/ is audited."""
+    root = make_staff("root2")
+    root.is_superuser = root.is_staff = True
+    root.save()
+    client = verified_client(root)
+    response = client.post(
+        "/admin/privacy_admin/foundationmembership/add/",
+        {"user": teacher_a.pk, "foundation": foundation.pk, "role": FoundationRole.FG},
+    )
+    assert response.status_code == 302
+    membership = teacher_a.foundation_memberships.get()
+    client.post(f"/admin/privacy_admin/foundationmembership/{membership.pk}/delete/", {"post": "yes"})
+    actions = list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
+    assert actions[-2:] == ["role.granted", "role.revoked"]

@@ -37,6 +37,7 @@ URLS = sorted(set(all_urls()), key=lambda u: (u[1], u[0] or ""))
 
 
 def test_url_walk_finds_admin_and_portal():
+    """S-1: the walk below covers the portal and Django's admin."""
     names = {name for name, _path in URLS}
     assert {"home", "login", "staff_list", "audit_log"} <= names
     assert any(path.startswith("/admin/") for _name, path in URLS)

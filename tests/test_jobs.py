@@ -42,7 +42,7 @@ def test_housekeeping_removes_only_expired(db):
 
 
 def test_failed_job_is_recorded_without_message(db, monkeypatch):
-    """A failed job run is recorded with its outcome and the error class only."""
+    """S-24, S-28: a failed run is recorded with its outcome and the error class only, never its message."""
     from privacy_admin import throttle
 
     def broken():
@@ -56,7 +56,7 @@ def test_failed_job_is_recorded_without_message(db, monkeypatch):
 
 
 def test_job_runs_shown_to_admin(verified_client, app_admin_a, teacher_a):
-    """The application admin reads the job record; a teacher cannot."""
+    """U-3 (job runs), S-10: the application admin reads the job record; a teacher cannot."""
     security_housekeeping.delay()
     page = verified_client(app_admin_a).get("/beheer/taken/")
     assert page.status_code == 200 and "security_housekeeping" in page.content.decode()
@@ -64,7 +64,7 @@ def test_job_runs_shown_to_admin(verified_client, app_admin_a, teacher_a):
 
 
 def test_every_periodic_job_has_a_time_limit_and_exists():
-    """All schedules in one place, each with a time limit and a real task."""
+    """S-28: all schedules in one place, each with a time limit and a real task."""
     from privacy_admin.celery import app
 
     app.loader.import_default_modules()
@@ -74,7 +74,7 @@ def test_every_periodic_job_has_a_time_limit_and_exists():
 
 
 def test_healthz(client, db, settings):
-    """/healthz: 200 with the database up; 503 when Redis is configured but down."""
+    """S-29 (health): 200 with the database up; 503 when Redis is configured but down."""
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json()["database"] == "ok"
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
@@ -101,7 +101,8 @@ def test_field_key_rotation(db, settings):
 
 
 def test_seed_demo_idempotent_and_json(db, capsys, settings):
-    """seed_demo twice creates the same data; --json prints the demo logins."""
+    """R-ORG-1, R-ORG-2: seed_demo makes a foundation with two schools and every role;
+    run twice it creates nothing new; --json prints the demo logins."""
     settings.DEBUG = True
     call_command("seed_demo")
     counts = (User.objects.count(), Membership.objects.count(), StaffTOTPDevice.objects.count())
