@@ -3,9 +3,11 @@ sits behind the same second-factor gate as everything else. School staff
 manage accounts through /beheer/, which is scoped to their schools."""
 
 from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
+from privacy_admin import actions
 from privacy_admin.auditlog import audit_record
-from privacy_admin.models import Foundation, FoundationMembership, Group, JobRun, School
+from privacy_admin.models import Foundation, FoundationMembership, Group, JobRun, Membership, School, User
 
 
 def _superuser_only(request):
@@ -33,24 +35,56 @@ class GroupAdmin(admin.ModelAdmin):
     list_filter = ["school", "school_year"]
 
 
-@admin.register(FoundationMembership)
-class FoundationMembershipAdmin(admin.ModelAdmin):
-    """Foundation roles (FG, bestuurder) are granted here; each change is
-    audited like any other role change (S-22)."""
+class AuditedRoleAdmin(admin.ModelAdmin):
+    """Roles granted here (the first application admin of a school, the FG)
+    are audited like any other role change (S-22)."""
 
-    list_display = ["user", "foundation", "role"]
+    def _details(self, obj):
+        return {"role": obj.role}
+
+    def _school_id(self, obj):
+        return getattr(obj, "school_id", None)
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
-        audit_record("role.granted", request=request, obj=obj.user, details={"role": obj.role, "foundation": True})
+        audit_record(
+            "role.granted", request=request, obj=obj.user, school_id=self._school_id(obj), details=self._details(obj)
+        )
 
     def delete_model(self, request, obj):
-        audit_record("role.revoked", request=request, obj=obj.user, details={"role": obj.role, "foundation": True})
+        audit_record(
+            "role.revoked", request=request, obj=obj.user, school_id=self._school_id(obj), details=self._details(obj)
+        )
         super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             self.delete_model(request, obj)
+
+
+@admin.register(FoundationMembership)
+class FoundationMembershipAdmin(AuditedRoleAdmin):
+    list_display = ["user", "foundation", "role"]
+
+
+@admin.register(Membership)
+class MembershipAdmin(AuditedRoleAdmin):
+    list_display = ["user", "school", "role", "valid_from", "valid_until"]
+    list_filter = ["school", "role"]
+    exclude = ["expiry_recorded_at"]
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Deactivating here ends the user's sessions at once (S-7), as in /beheer/."""
+
+    def save_model(self, request, obj, form, change):
+        deactivated = change and "is_active" in form.changed_data and not obj.is_active
+        if deactivated:
+            obj.is_active = True  # let the named action make the change, with its audit
+        super().save_model(request, obj, form, change)
+        if deactivated:
+            actions.user_set_active(obj, False, acting_user=request.user, request=request)
 
 
 @admin.register(JobRun)

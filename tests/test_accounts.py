@@ -239,3 +239,32 @@ def test_foundation_role_changes_in_django_admin_are_audited(verified_client, fo
     client.post(f"/admin/privacy_admin/foundationmembership/{membership.pk}/delete/", {"post": "yes"})
     actions = list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
     assert actions[-2:] == ["role.granted", "role.revoked"]
+
+
+def test_deactivation_in_django_admin_ends_sessions(verified_client, teacher_a):
+    """S-7: deactivating through /admin/ also ends every session at once."""
+    root = make_staff("root3")
+    root.is_superuser = root.is_staff = True
+    root.save()
+    victim = verified_client(teacher_a)
+    client = verified_client(root)
+    page = client.get(f"/admin/privacy_admin/user/{teacher_a.pk}/change/")
+    form = page.context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k not in ("groups", "user_permissions")}
+    data.update(
+        {
+            "is_active": "",
+            "last_login_0": "",
+            "last_login_1": "",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "00:00:00",
+        }
+    )
+    data.pop("last_login", None)
+    data.pop("date_joined", None)
+    response = client.post(f"/admin/privacy_admin/user/{teacher_a.pk}/change/", data)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    teacher_a.refresh_from_db()
+    assert not teacher_a.is_active
+    assert victim.get("/")["Location"].startswith("/accounts/login/")
+    assert AuditEvent.objects.filter(action="user.deactivated").exists()
