@@ -10,10 +10,10 @@ PORT ?= 8000
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.lock pyproject.toml
+$(VENV)/.installed: requirements.lock requirements-dev.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is needed"; exit 1; }
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV) || { echo "Cannot create .venv: on Debian/Ubuntu run 'sudo apt install python3-venv'"; exit 1; }
-	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements-dev.lock
 	@touch $@
 
 run: install

@@ -41,8 +41,8 @@ class StaffInviteForm(forms.Form):
         label=_("Username"),
         max_length=150,
         regex=r"^[a-z0-9._-]+$",
-        help_text=_("Personal: one account per person, never shared. Lower case letters, digits, . _ -"),
-        error_messages={"invalid": _("Use only lower case letters, digits and . _ -")},
+        help_text=_("Personal: one account per person, never shared. Lowercase letters, digits, . _ -"),
+        error_messages={"invalid": _("Use only lowercase letters, digits and . _ -")},
     )
     first_name = forms.CharField(label=_("First name"), max_length=150)
     last_name = forms.CharField(label=_("Last name"), max_length=150)
@@ -52,7 +52,7 @@ class StaffInviteForm(forms.Form):
     valid_until = forms.DateField(
         label=_("Valid until"),
         required=False,
-        help_text=_("Required for temporary teachers: their access ends after this day (R-ACC-2)."),
+        help_text=_("Required for temporary teachers: their access ends after this day."),
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 

@@ -16,7 +16,7 @@ NOTICES = {
     "password_set": (
         gettext_lazy("Set the password for your staff account"),
         gettext_lazy(
-            "An account was made for you in the privacy administration of your school. "
+            "An account was created for you in the privacy administration of your school. "
             "Use the link below to choose a password; you will then set up the two-step login."
         ),
     ),
@@ -42,5 +42,6 @@ def send_notice(kind, to, path, language="nl"):
     subject, body = NOTICES[kind]
     link = f"{settings.PORTAL_BASE_URL}{path}"
     with translation.override(language):
-        text = f"{body}\n\n{link}\n\n-- \n{_('This message was sent automatically.')}"
+        footer = _("This message was sent automatically.")
+        text = f"{body}\n\n{link}\n\n-- \n{footer}"
         send_mail(str(subject), text, settings.DEFAULT_FROM_EMAIL, [to])

@@ -68,6 +68,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files with DEBUG off too (gunicorn in docker-compose); answered
+    # before sessions or the gate are touched.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "privacy_admin.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -228,7 +231,15 @@ USE_TZ = True
 # --- Static -----------------------------------------------------------------
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Only production collects files (the Docker image); development serves from static/.
+STATIC_ROOT = None if DEBUG else BASE_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# In development (and tests) files come straight from static/; in production
+# from STATIC_ROOT, filled by collectstatic in the image.
+WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(BASE_DIR / "var" / "media")))
 
 # --- Logging: never personal data, codes or secrets (S-24) ------------------

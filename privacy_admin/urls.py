@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as django_auth_views
 from django.urls import include, path
@@ -65,8 +64,3 @@ handler400 = "privacy_admin.views.errors.bad_request"
 handler403 = "privacy_admin.views.errors.permission_denied"
 handler404 = "privacy_admin.views.errors.page_not_found"
 handler500 = "privacy_admin.views.errors.server_error"
-
-if settings.DEBUG:
-    from django.contrib.staticfiles.urls import staticfiles_urlpatterns
-
-    urlpatterns += staticfiles_urlpatterns()

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 class JobRun(models.Model):
     class Outcome(models.TextChoices):
         RUNNING = "running", _("running")
-        OK = "ok", _("finished")
+        OK = "ok", _("succeeded")
         FAILED = "failed", _("failed")
 
     name = models.CharField(_("job"), max_length=100, db_index=True)

@@ -7,6 +7,7 @@ from django.contrib.auth import logout
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from privacy_admin import actions
@@ -51,7 +52,11 @@ def session_end(request, ref):
 @require_POST
 def sessions_end_others(request):
     count = actions.sessions_end(request.user, request=request, keep_current=True, reason="user")
-    messages.success(request, _("%(count)s other sessions were ended.") % {"count": count})
+    messages.success(
+        request,
+        ngettext("%(count)s other session was ended.", "%(count)s other sessions were ended.", count)
+        % {"count": count},
+    )
     return redirect("account_security")
 
 

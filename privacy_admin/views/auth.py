@@ -16,6 +16,7 @@ from django.urls import reverse, reverse_lazy
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from privacy_admin import actions, throttle
@@ -110,9 +111,15 @@ def otp_verify(request):
         if device is not None:
             actions.login_second_factor_step(request, device)
             if isinstance(device, BackupCodeDevice):
+                left = device.unused_count()
                 messages.warning(
                     request,
-                    _("You used a backup code. %(left)s backup codes are left.") % {"left": device.unused_count()},
+                    ngettext(
+                        "You used a backup code. %(left)s backup code is left.",
+                        "You used a backup code. %(left)s backup codes are left.",
+                        left,
+                    )
+                    % {"left": left},
                 )
             return redirect(_next(request))
         form.add_error("code", _("This code is not correct or was already used."))
