@@ -148,6 +148,7 @@ def otp_setup(request):
         device = StaffTOTPDevice.new_for(user)
         device.save()
     form = CodeForm(request.POST or None)
+    form.fields["code"].help_text = _("The 6-digit code your authenticator app shows.")
     if request.method == "POST" and form.is_valid():
         if throttle.is_blocked(user.get_username(), _ip(request)):
             _blocked_message(request)
