@@ -26,6 +26,7 @@ RUN DEBUG=false \
     SECRET_KEY=collectstatic-only-not-a-secret-collectstatic-only-not-a-secret \
     FIELD_ENCRYPTION_KEYS=build:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA \
     AUDIT_HMAC_KEY=collectstatic-only-not-a-secret-hmac \
+    LOOKUP_HASH_KEY=collectstatic-only-not-a-secret-lookup \
     ALLOWED_HOSTS=build.invalid \
     python manage.py collectstatic --noinput -v 0
 

@@ -2,7 +2,7 @@
 
 AES-256-GCM under keys from FIELD_ENCRYPTION_KEYS, never derived from
 SECRET_KEY. A stored value reads `enc1:<key id>:<base64 nonce+ciphertext>`, so
-each value says which key sealed it and `manage.py rotate_field_keys` can
+each value says which key sealed it and `manage.py rotate_encryption_keys` can
 re-seal everything under the first key before an old one is dropped. The
 model and field name are bound in as associated data: a ciphertext copied into
 another column does not decrypt.

@@ -63,7 +63,7 @@ def parse_field_keys(raw_items, source="FIELD_ENCRYPTION_KEYS"):
     """Parse `id:base64key` items into an ordered {id: 32-byte key} dict.
 
     The first item encrypts; the others only decrypt, which is what lets a key
-    be rotated out (see `manage.py rotate_field_keys`).
+    be rotated out (see `manage.py rotate_encryption_keys`).
     """
     keys = {}
     for item in raw_items:
@@ -94,12 +94,14 @@ def load_dev_keys(path: Path):
     Only used when DEBUG is on; production refuses to start without real keys.
     The file is created with O_EXCL so two processes starting at once agree.
     """
+    fresh = {
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "FIELD_ENCRYPTION_KEYS": new_field_key_item("dev1"),
+        "AUDIT_HMAC_KEY": secrets.token_urlsafe(48),
+        "LOOKUP_HASH_KEY": secrets.token_urlsafe(48),
+    }
     if not path.exists():
-        data = {
-            "SECRET_KEY": secrets.token_urlsafe(50),
-            "FIELD_ENCRYPTION_KEYS": new_field_key_item("dev1"),
-            "AUDIT_HMAC_KEY": secrets.token_urlsafe(48),
-        }
+        data = fresh
         try:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         except FileExistsError:
@@ -109,6 +111,12 @@ def load_dev_keys(path: Path):
                 json.dump(data, handle, indent=2)
             return data
     try:
-        return json.loads(path.read_text())
+        data = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
         raise ImproperlyConfigured(f"cannot read development keys from {path}: {exc}") from None
+    missing = {name: value for name, value in fresh.items() if name not in data}
+    if missing:
+        # A key added by a later version: add it once, keep the others.
+        data.update(missing)
+        path.write_text(json.dumps(data, indent=2))
+    return data

@@ -47,6 +47,11 @@ if not DEBUG and len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters")
 if AUDIT_HMAC_KEY == SECRET_KEY:
     raise ImproperlyConfigured("AUDIT_HMAC_KEY must differ from SECRET_KEY")
+# Keyed hash for looking up a BSN without decrypting every row (S-25). Changing
+# it means recomputing the hashes: `manage.py rotate_encryption_keys` does that.
+LOOKUP_HASH_KEY = _key("LOOKUP_HASH_KEY")
+if len(LOOKUP_HASH_KEY) < 32 or LOOKUP_HASH_KEY in (SECRET_KEY, AUDIT_HMAC_KEY):
+    raise ImproperlyConfigured("LOOKUP_HASH_KEY must be 32+ characters and differ from the other keys")
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
 if not DEBUG and not ALLOWED_HOSTS:

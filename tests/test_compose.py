@@ -20,7 +20,7 @@ APP_SERVICES = {"web", "worker", "beat"}
 ENV_READERS = {"env_str", "env_bool", "env_int", "env_list", "_key"}
 # Variables read by the official images themselves, not by our settings.
 IMAGE_VARIABLES = {"postgres": {"POSTGRES_DB", "POSTGRES_USER", "POSTGRES_PASSWORD"}, "redis": set()}
-SECRETS = {"SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "AUDIT_HMAC_KEY", "EMAIL_HOST_PASSWORD"}
+SECRETS = {"SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "AUDIT_HMAC_KEY", "LOOKUP_HASH_KEY", "EMAIL_HOST_PASSWORD"}
 SUBSTITUTION = re.compile(r"^\$\{[A-Z][A-Z0-9_]*(:?[-?][^}]*)?\}$")
 
 
@@ -120,7 +120,7 @@ def test_production_mode_without_committed_secrets(services):
         assert env["DEBUG"].lower() == "false"
         for key in SECRETS & set(env):
             assert SUBSTITUTION.match(env[key]), f"{name}: {key} must come from ${{{key}}}"
-        for key in ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "AUDIT_HMAC_KEY", "ALLOWED_HOSTS"):
+        for key in ("SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "AUDIT_HMAC_KEY", "LOOKUP_HASH_KEY", "ALLOWED_HOSTS"):
             assert env[key].startswith(f"${{{key}:?"), f"{name}: {key} must be required"
         assert re.search(r"://[^:/@]+:\$\{POSTGRES_PASSWORD:\?[^}]*\}@", env["DATABASE_URL"])
     assert SUBSTITUTION.match(env_map(services["postgres"])["POSTGRES_PASSWORD"])

@@ -84,7 +84,7 @@ def test_healthz(client, db, settings):
 
 def test_field_key_rotation(db, settings):
     """S-25 (mechanism), S-4: TOTP secrets are sealed under the first key; after
-    a new key is put first, rotate_field_keys re-seals everything and the old key
+    a new key is put first, rotate_encryption_keys re-seals everything and the old key
     can be dropped."""
     user = User.objects.create_user("rotating")
     device = StaffTOTPDevice.new_for(user)
@@ -92,7 +92,7 @@ def test_field_key_rotation(db, settings):
     old_keys = dict(settings.FIELD_ENCRYPTION_KEYS)
     new = parse_field_keys([new_field_key_item("new1")])
     settings.FIELD_ENCRYPTION_KEYS = {**new, **old_keys}
-    call_command("rotate_field_keys")
+    call_command("rotate_encryption_keys")
     with connection.cursor() as cursor:
         cursor.execute("SELECT secret_hex FROM privacy_admin_stafftotpdevice")
         assert {key_id_of(row[0]) for row in cursor.fetchall()} == {"new1"}

@@ -21,6 +21,7 @@ def _production_env(**overrides):
         "SECRET_KEY": "s" * 20 + "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJ",
         "FIELD_ENCRYPTION_KEYS": new_field_key_item("p1"),
         "AUDIT_HMAC_KEY": "a" * 10 + "audit-hmac-key-for-the-deploy-check-0123456789",
+        "LOOKUP_HASH_KEY": "l" * 10 + "lookup-hash-key-for-the-deploy-check-0123456789",
         "ALLOWED_HOSTS": "privacy.example.org",
     }
     env.update(overrides)
@@ -39,7 +40,9 @@ def test_check_deploy_passes_in_production_settings():
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("missing", ["SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "AUDIT_HMAC_KEY", "ALLOWED_HOSTS"])
+@pytest.mark.parametrize(
+    "missing", ["SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "AUDIT_HMAC_KEY", "LOOKUP_HASH_KEY", "ALLOWED_HOSTS"]
+)
 def test_production_refuses_to_start_without_real_keys(missing):
     """S-18: with DEBUG off, a missing key stops the start with its name."""
     result = _manage("check", env=_production_env(**{missing: None}))
