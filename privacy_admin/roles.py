@@ -40,18 +40,27 @@ CAPABILITIES = {
     "breach.report": _("Report a (suspected) data breach"),
     "breach.manage": _("Assess data breaches and keep the register (all schools)"),
     "foundation.overview": _("See overviews across all schools of the foundation"),
+    "pupil.bsn": _("See a pupil's BSN (needed for DUO and the BRP)"),
+    "pupil.health": _("See health data (special category, AVG art. 9)"),
+    "grants.manage": _("Manage assignments of temporary teachers and involvement of support staff"),
+    "imports.run": _("Import pupils and BRP address updates"),
 }
 
 _FULL_DOSSIER = {"portal.use", "dossier.all_pupils", "breach.report"}
 
+# S-13: the BSN only for those who exchange data with DUO and the BRP; health
+# data only for those who guide the child.
 ROLE_CAPABILITIES = {
-    SchoolRole.APP_ADMIN: _FULL_DOSSIER | {"staff.manage", "roles.view", "jobs.view", "audit.view", "retention.run"},
-    SchoolRole.DIRECTOR: _FULL_DOSSIER | {"roles.view", "audit.view", "requests.decide"},
-    SchoolRole.ADMINISTRATION: set(_FULL_DOSSIER),
-    SchoolRole.IB: set(_FULL_DOSSIER),
-    SchoolRole.TEACHER: set(_FULL_DOSSIER),
+    SchoolRole.APP_ADMIN: _FULL_DOSSIER
+    | {"staff.manage", "roles.view", "jobs.view", "audit.view", "retention.run", "pupil.bsn", "grants.manage"}
+    | {"imports.run"},
+    SchoolRole.DIRECTOR: _FULL_DOSSIER
+    | {"roles.view", "audit.view", "requests.decide", "pupil.bsn", "pupil.health", "grants.manage"},
+    SchoolRole.ADMINISTRATION: _FULL_DOSSIER | {"pupil.bsn", "imports.run"},
+    SchoolRole.IB: _FULL_DOSSIER | {"pupil.health"},
+    SchoolRole.TEACHER: _FULL_DOSSIER | {"pupil.health"},
     SchoolRole.TEMP_TEACHER: {"portal.use", "dossier.assigned_tasks", "breach.report"},
-    SchoolRole.SUPPORT: {"portal.use", "dossier.involved_pupils", "breach.report"},
+    SchoolRole.SUPPORT: {"portal.use", "dossier.involved_pupils", "breach.report", "pupil.health"},
     FoundationRole.FG: {
         "portal.use",
         "breach.report",

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "django_otp",
     "guardian",
     "privacy_admin.apps.CoreConfig",
+    "students.apps.StudentsConfig",
 ]
 
 MIDDLEWARE = [

@@ -56,6 +56,7 @@ urlpatterns = [
     path("beheer/rollen/", portal.role_matrix, name="role_matrix"),
     path("beheer/taken/", portal.job_runs, name="job_runs"),
     path("beheer/audit/", portal.audit_log, name="audit_log"),
+    path("", include("students.urls")),
     # Django's admin, for the technical administrator; behind the same gate.
     path("admin/", admin.site.urls),
 ]
