@@ -5,13 +5,20 @@ changes nothing that is already there. Refused when DEBUG is off.
 Every demo user has the same demo password and a fixed TOTP secret, derived
 from the username, so a person adds it to an authenticator app once. All
 names are synthetic.
+
+The core knows no app by name: each installed app may add its own demo data
+through a module `<app>/demo.py` with `seed(schools, staff, stdout)`, called
+here in INSTALLED_APPS order inside the same transaction.
 """
 
 import hashlib
 import json
 from base64 import b32encode
 from datetime import timedelta
+from importlib import import_module
+from importlib.util import find_spec
 
+from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -119,6 +126,11 @@ class Command(BaseCommand):
                     "school": brin,
                 }
             )
+        staff = {row["username"]: User.objects.get(username=row["username"]) for row in logins}
+        for config in apps.get_app_configs():
+            module_name = f"{config.name}.demo"
+            if config.name != "privacy_admin" and find_spec(module_name) is not None:
+                import_module(module_name).seed(schools=schools, staff=staff, stdout=self.stderr)
         return logins
 
 
