@@ -51,6 +51,8 @@ class DossierAccess:
 
 
 def _current_memberships(user, today):
+    if today == timezone.localdate():
+        return user.memberships_today()
     return list(user.memberships.current(today).select_related("school"))
 
 

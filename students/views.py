@@ -203,7 +203,7 @@ def dossier_log(request, pupil_id):
     application admin of the pupil's school."""
     access = dossier_access(request.user, pupil_id)
     caps = set()
-    for membership in request.user.current_memberships():
+    for membership in request.user.memberships_today():
         if membership.school_id == access.pupil.school_id:
             caps |= capabilities_for(membership.role)
     if "audit.view" not in caps:
@@ -361,7 +361,7 @@ def application_new(request):
     form = forms.ApplicationForm(request.POST or None, schools=schools)
     if request.method == "POST" and form.is_valid():
         school = form.cleaned_data["school"]
-        membership = next(m for m in request.user.current_memberships() if m.school_id == school.pk)
+        membership = next(m for m in request.user.memberships_today() if m.school_id == school.pk)
         pupil = actions.application_register(
             data=form.cleaned_data,
             acting_user=request.user,

@@ -46,12 +46,26 @@ class User(AbstractUser):
     def current_memberships(self):
         return self.memberships.current().select_related("school")
 
+    def memberships_today(self):
+        """Current memberships, read once per request: the user object lives
+        for one request, so a revoked role still stops on the next (S-14)."""
+        today = timezone.localdate()
+        cached = getattr(self, "_memberships_today", None)
+        if cached is None or cached[0] != today:
+            cached = (today, list(self.current_memberships()), list(self.foundation_memberships.all()))
+            self._memberships_today = cached
+        return cached[1]
+
+    def foundation_roles_today(self):
+        self.memberships_today()
+        return self._memberships_today[2]
+
     def capabilities(self, school=None):
         caps = set()
-        for membership in self.current_memberships():
+        for membership in self.memberships_today():
             if school is None or membership.school_id == getattr(school, "pk", school):
                 caps |= capabilities_for(membership.role)
-        for fm in self.foundation_memberships.all():
+        for fm in self.foundation_roles_today():
             caps |= capabilities_for(fm.role)
         return caps
 
@@ -62,7 +76,7 @@ class User(AbstractUser):
         """Schools where the user holds `capability` through a current membership."""
         from privacy_admin.models.org import School
 
-        ids = [m.school_id for m in self.current_memberships() if capability in capabilities_for(m.role)]
+        ids = [m.school_id for m in self.memberships_today() if capability in capabilities_for(m.role)]
         return School.objects.filter(pk__in=ids)
 
     def totp_device(self):
