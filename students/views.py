@@ -3,6 +3,7 @@ and the forms that change it. Thin views: the policy gives the pupil and the
 ground, an action writes and audits, the view renders or redirects."""
 
 import base64
+from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -48,6 +49,22 @@ RECORD_TYPES = {
 }
 
 
+DOSSIER_CAPABILITIES = ("dossier.all_pupils", "dossier.assigned_tasks", "dossier.involved_pupils")
+
+
+def dossier_user(view):
+    """Pupil lists are for roles that work with dossiers; the FG and the
+    bestuurder get a 403, not an empty list."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not any(request.user.has_capability(c) for c in DOSSIER_CAPABILITIES):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def _full_access_schools(user):
     return user.schools_with("dossier.all_pupils")
 
@@ -64,6 +81,7 @@ def _visible_groups(user):
     )
 
 
+@dossier_user
 def pupil_search(request):
     groups = _visible_groups(request.user)
     form = forms.SearchForm(request.GET or None, groups=groups)
@@ -108,6 +126,7 @@ def pupil_find_by_bsn(request):
     return redirect("pupil_search")
 
 
+@dossier_user
 def group_list(request):
     pupils = visible_pupils(request.user)
     groups = _visible_groups(request.user).annotate(
@@ -116,6 +135,7 @@ def group_list(request):
     return render(request, "students/group_list.html", {"groups": groups})
 
 
+@dossier_user
 def group_detail(request, group_id):
     group = _visible_groups(request.user).filter(pk=group_id).first()
     if group is None:
