@@ -413,3 +413,12 @@ def test_query_count_does_not_grow(verified_client, teacher_a, group5_a, school_
         counts.append(_queries(client, url))
     assert counts[0] == counts[1], counts
     assert counts[1] <= 20
+
+
+def test_rehash_after_lookup_key_change(db, school_a, settings):
+    """S-25: after LOOKUP_HASH_KEY changes, --rehash makes BSN look-up work again."""
+    pupil = make_pupil(school_a, bsn="111222333")
+    settings.LOOKUP_HASH_KEY = "another-lookup-key-of-at-least-32-characters"
+    assert not Pupil.objects.with_bsn("111222333").exists()
+    call_command("rotate_encryption_keys", "--rehash", stdout=io.StringIO())
+    assert Pupil.objects.with_bsn("111222333").get() == pupil

@@ -19,8 +19,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--dry-run", action="store_true", help="Only count values under old keys.")
         parser.add_argument("--batch-size", type=int, default=500)
+        parser.add_argument(
+            "--rehash",
+            action="store_true",
+            help="Also recompute the keyed BSN look-up hashes (after LOOKUP_HASH_KEY changed).",
+        )
 
-    def handle(self, *args, dry_run=False, batch_size=500, **options):
+    def handle(self, *args, dry_run=False, batch_size=500, rehash=False, **options):
         primary = primary_key_id()
         total = 0
         for model, field in encrypted_fields():
@@ -40,3 +45,20 @@ class Command(BaseCommand):
                     model.objects.bulk_update(objs, [field.name])
         verb = "found" if dry_run else "re-encrypted"
         self.stdout.write(f"{total} values {verb}; current key is {primary!r}")
+        if rehash and not dry_run:
+            self._rehash(batch_size)
+
+    def _rehash(self, batch_size):
+        """Models that keep a BSN with a look-up hash say so with `set_bsn`;
+        the core knows them only by that duck type."""
+        for model, _field in encrypted_fields():
+            if _field.name != "bsn" or not hasattr(model, "set_bsn"):
+                continue
+            ids = list(model.objects.values_list("pk", flat=True))
+            for start in range(0, len(ids), batch_size):
+                with transaction.atomic():
+                    objs = list(model.objects.filter(pk__in=ids[start : start + batch_size]).only("pk", "bsn"))
+                    for obj in objs:
+                        obj.set_bsn(obj.bsn)
+                    model.objects.bulk_update(objs, ["bsn_hash"])
+            self.stdout.write(f"{model._meta.label}: {len(ids)} look-up hashes recomputed")
