@@ -21,4 +21,13 @@ BEAT_SCHEDULE = {
         "schedule": crontab(minute=5),
         "options": {"expires": 1800, "time_limit": 300},
     },
+    # Every hour at :20: record assignments and involvements whose end date
+    # passed (R-ACC-2, R-ACC-3) and remove the guardian permission of expired
+    # involvements. The policy refuses them from the next request on (S-14);
+    # this puts the end in the audit log and cleans the permission rows.
+    "expire-grants": {
+        "task": "students.tasks.expire_grants",
+        "schedule": crontab(minute=20),
+        "options": {"expires": 1800, "time_limit": 300},
+    },
 }

@@ -20,6 +20,9 @@ from students.models import Assignment, Involvement, Pupil
 ADMIN_TYPES = ("contact", "enrolment_event", "attendance", "funding")
 SUBSTANTIVE_TYPES = ("support", "health", "progress", "conversation", "agreement", "document")
 RECORD_TYPES = ADMIN_TYPES + SUBSTANTIVE_TYPES
+# What an assignment can cover: never health data, which temporary teachers do
+# not need (S-13).
+ASSIGNABLE_TYPES = tuple(t for t in RECORD_TYPES if t != "health")
 INVOLVED_PERMISSION = "students.view_dossier_as_involved"
 
 
@@ -60,24 +63,44 @@ def _full_access_school_ids(memberships):
     return {m.school_id for m in memberships if "dossier.all_pupils" in capabilities_for(m.role)}
 
 
+def _schools_with_role(user, role, today):
+    return [m.school_id for m in _current_memberships(user, today) if m.role == role]
+
+
 def _assignments(user, today):
+    """Current assignments, at schools where the user is a temporary teacher
+    today: an expired membership ends them too (S-14)."""
     return Assignment.objects.filter(
         user=user,
         valid_from__lte=today,
         valid_until__gte=today,
-        school__memberships__user=user,
-        school__memberships__role=SchoolRole.TEMP_TEACHER,
-    ).distinct()
+        school_id__in=_schools_with_role(user, SchoolRole.TEMP_TEACHER, today),
+    )
+
+
+def _involved_pupil_ids(user):
+    """Pupils the user holds the django-guardian involvement permission for."""
+    from django.contrib.contenttypes.models import ContentType
+    from guardian.models import UserObjectPermission
+
+    rows = UserObjectPermission.objects.filter(
+        user=user,
+        permission__codename=INVOLVED_PERMISSION.split(".")[1],
+        content_type=ContentType.objects.get_for_model(Pupil),
+    ).values_list("object_pk", flat=True)
+    return [int(pk) for pk in rows]
 
 
 def _involvements(user, today):
+    """Current involvements backed by the guardian permission, at schools where
+    the user is a support-team member today."""
     return Involvement.objects.filter(
         user=user,
         valid_from__lte=today,
         valid_until__gte=today,
-        pupil__school__memberships__user=user,
-        pupil__school__memberships__role=SchoolRole.SUPPORT,
-    ).distinct()
+        pupil__school_id__in=_schools_with_role(user, SchoolRole.SUPPORT, today),
+        pupil_id__in=_involved_pupil_ids(user),
+    )
 
 
 def visible_pupils(user, today=None):
@@ -90,9 +113,10 @@ def visible_pupils(user, today=None):
     roles = {m.role for m in memberships}
     condition = Q(school_id__in=_full_access_school_ids(memberships))
     if SchoolRole.TEMP_TEACHER in roles:
-        temp_schools = [m.school_id for m in memberships if m.role == SchoolRole.TEMP_TEACHER]
-        assignments = _assignments(user, today).filter(school_id__in=temp_schools)
-        condition |= Q(group__in=assignments.exclude(group=None).values("group"), school_id__in=temp_schools)
+        assignments = _assignments(user, today)
+        condition |= Q(
+            group__in=assignments.exclude(group=None).values("group"), school_id__in=assignments.values("school_id")
+        )
         condition |= Q(assignments__in=assignments)
     if SchoolRole.SUPPORT in roles:
         condition |= Q(involvements__in=_involvements(user, today))
@@ -124,7 +148,7 @@ def dossier_access(user, pupil_id, today=None):
         )
 
     involvement = _involvements(user, today).filter(pupil=pupil).order_by("-valid_until").first()
-    if involvement is not None and user.has_perm(INVOLVED_PERMISSION, pupil):
+    if involvement is not None:
         return DossierAccess(
             pupil=pupil,
             ground=f"betrokkenheid #{involvement.pk}",
@@ -140,13 +164,12 @@ def dossier_access(user, pupil_id, today=None):
         .first()
     )
     if assignment is not None:
-        allowed = frozenset(t for t in assignment.record_types if t in RECORD_TYPES)
+        allowed = frozenset(t for t in assignment.record_types if t in ASSIGNABLE_TYPES)
         return DossierAccess(
             pupil=pupil,
             ground=f"opdracht #{assignment.pk} tot {assignment.valid_until:%Y-%m-%d}",
             view_types=allowed,
             edit_types=allowed,
-            sees_health="health" in allowed,
         )
     raise Http404
 

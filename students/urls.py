@@ -25,3 +25,19 @@ urlpatterns = [
 
 # --- imports (BRP/DUO address updates) -----------------------------------------
 # --- grants (assignments and involvements) -------------------------------------
+from students import views_grants  # noqa: E402
+
+urlpatterns += [
+    path("beheer/opdrachten/", views_grants.assignments, name="grant_assignments"),
+    path(
+        "beheer/opdrachten/<int:assignment_id>/beeindigen/",
+        views_grants.assignment_end,
+        name="grant_assignment_end",
+    ),
+    path("beheer/betrokkenheid/", views_grants.involvements, name="grant_involvements"),
+    path(
+        "beheer/betrokkenheid/<int:involvement_id>/beeindigen/",
+        views_grants.involvement_end,
+        name="grant_involvement_end",
+    ),
+]
