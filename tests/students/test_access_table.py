@@ -1,0 +1,147 @@
+"""The authorisation matrix (S-10, Normenkader ID.01): one table of URL ×
+role × method with the expected answer, default deny. A URL of the URLconf
+that is missing here fails the test, so a new page cannot ship unlisted.
+
+Roles are the cast of tests/conftest.py. The substitute and the support
+member have no assignment or involvement here, so every pupil is outside
+their grant: 404, the same as a pupil that does not exist (S-11). Expired
+grants and other schools are the same 404 (S-14); tests/students/test_policy.py
+covers grants that are in force.
+"""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+
+from privacy_admin.models import Membership
+from students.models import Document, Guardian, GuardianLink, SupportNeed
+from tests.conftest import make_staff
+from tests.test_gate import URLS
+
+ROLES = ("director_a", "app_admin_a", "teacher_a", "substitute_a", "support_a", "teacher_b", "fg")
+FULL_A = {"director_a", "app_admin_a", "teacher_a"}
+DOSSIER_ROLES = FULL_A | {"substitute_a", "support_a", "teacher_b"}
+
+
+def only(allowed, ok=200, deny=404):
+    return {role: ok if role in allowed else deny for role in ROLES}
+
+
+def every(status):
+    return dict.fromkeys(ROLES, status)
+
+
+# name: (kwargs, {role: status of GET}); kwargs name fixtures by "@name".
+PUPIL = {"pupil_id": "@pupil"}
+TABLE = {
+    # Public or login steps: reachable, but a verified session is sent on.
+    "login": ({}, every(302)),
+    "logout": ({}, every(405)),
+    "healthz": ({}, every(200)),
+    "set_language": ({}, every(302)),
+    "otp_verify": ({}, every(302)),
+    "otp_setup": ({}, every(302)),
+    "lock": ({}, every(302)),
+    "step_up": ({}, every(200)),
+    "password_reset": ({}, every(200)),
+    "password_reset_done": ({}, every(200)),
+    "password_reset_confirm": ({"uidb64": "MQ", "token": "x-y"}, every(200)),
+    "password_reset_complete": ({}, every(200)),
+    # Every staff member
+    "home": ({}, every(200)),
+    "password_change": ({}, every(200)),
+    "account_security": ({}, every(200)),
+    "session_end": ({"ref": "0" * 20}, every(405)),
+    "sessions_end_others": ({}, every(405)),
+    "backup_codes_new": ({}, every(405)),
+    "second_factor_replace": ({}, every(405)),
+    # Application admin and director
+    "staff_list": ({}, only({"app_admin_a"}, deny=403)),
+    "staff_invite": ({}, only({"app_admin_a"}, deny=403)),
+    "staff_detail": (
+        {"user_id": "@teacher_a"},
+        {**only({"app_admin_a"}, deny=403), "app_admin_a": 200},
+    ),
+    "staff_role_revoke": ({"user_id": "@teacher_a", "membership_id": "@membership"}, every(405)),
+    "staff_set_active": ({"user_id": "@teacher_a"}, every(405)),
+    "staff_second_factor_reset": ({"user_id": "@teacher_a"}, every(405)),
+    "role_matrix": ({}, only({"director_a", "app_admin_a", "fg"}, deny=403)),
+    "job_runs": ({}, only({"app_admin_a"}, deny=403)),
+    "audit_log": ({}, only({"director_a", "app_admin_a", "fg"}, deny=403)),
+    "grant_assignments": ({}, only({"director_a", "app_admin_a"}, deny=403)),
+    "grant_assignment_end": ({"assignment_id": 1}, every(405)),
+    "grant_involvements": ({}, only({"director_a", "app_admin_a"}, deny=403)),
+    "grant_involvement_end": ({"involvement_id": 1}, every(405)),
+    # Pupils and dossiers
+    "pupil_search": ({}, only(DOSSIER_ROLES, deny=403)),
+    "pupil_find_by_bsn": ({}, every(405)),
+    "application_new": ({}, only(FULL_A | {"teacher_b"}, deny=403)),
+    "group_list": ({}, only(DOSSIER_ROLES, deny=403)),
+    "group_detail": ({"group_id": "@group5_a"}, {**only(FULL_A), "fg": 403}),
+    "dossier": (PUPIL, only(FULL_A)),
+    "dossier_substantive": (PUPIL, only(FULL_A)),
+    "dossier_bsn": (PUPIL, only({"director_a", "app_admin_a"})),
+    "dossier_log": (PUPIL, only({"director_a", "app_admin_a"})),
+    "pupil_edit": (PUPIL, only(FULL_A)),
+    "enrolment_edit": (PUPIL, only(FULL_A)),
+    "paper_dossier_edit": (PUPIL, only(FULL_A)),
+    "guardian_add": (PUPIL, only(FULL_A)),
+    "guardian_edit": ({**PUPIL, "link_id": "@link"}, only(FULL_A)),
+    "document_add": (PUPIL, only(FULL_A)),
+    "document_download": ({**PUPIL, "document_id": "@document"}, only(FULL_A)),
+    "record_add": ({**PUPIL, "record_type": "support"}, only(FULL_A)),
+    "record_edit": ({**PUPIL, "record_type": "support", "record_id": "@support_need"}, only(FULL_A)),
+}
+# Django's admin: only a verified superuser; all of the cast are sent to its login.
+ADMIN_PREFIX = "admin:"
+
+
+@pytest.fixture
+def world(request, school_a, group5_a, pupil_a5, teacher_a, app_admin_a, director_a):
+    link_guardian = Guardian.objects.create(last_name="Ouder")
+    link = GuardianLink.objects.create(pupil=pupil_a5, guardian=link_guardian)
+    need = SupportNeed.objects.create(pupil=pupil_a5, since=datetime.date(2024, 1, 1), description="x")
+    document = Document.objects.create(
+        pupil=pupil_a5, filename="a.pdf", content_type="application/pdf", size=5, content="JVBERi0="
+    )
+    cast = {role: request.getfixturevalue(role) for role in ROLES}
+    return {
+        "pupil": pupil_a5.pk,
+        "teacher_a": teacher_a.pk,
+        "membership": Membership.objects.get(user=teacher_a).pk,
+        "group5_a": group5_a.pk,
+        "link": link.pk,
+        "support_need": need.pk,
+        "document": document.pk,
+        "cast": cast,
+    }
+
+
+def test_every_url_is_in_the_table():
+    """S-10: a URL missing from the matrix fails here."""
+    names = {name for name, _path in URLS if name and not name.startswith(ADMIN_PREFIX)}
+    admin_names = {name for name, path in URLS if path.startswith("/admin/")}
+    missing = names - set(TABLE) - admin_names
+    assert missing == set(), f"add these URLs to the access table: {sorted(missing)}"
+
+
+@pytest.mark.parametrize("name", sorted(TABLE))
+def test_access_matrix(name, world, verified_client):
+    """S-10, S-11, S-12, R-ACC-1..3: each role gets exactly the answer in the
+    table; another school's pupil is the same 404 as a missing one."""
+    kwargs_spec, expected = TABLE[name]
+    kwargs = {k: (world[v[1:]] if isinstance(v, str) and v.startswith("@") else v) for k, v in kwargs_spec.items()}
+    url = reverse(name, kwargs=kwargs)
+    got = {role: verified_client(world["cast"][role]).get(url).status_code for role in ROLES}
+    assert got == expected, name
+
+
+def test_admin_site_only_for_superuser(world, verified_client):
+    """S-10: every role of the cast is turned away from /admin/."""
+    for role in ROLES:
+        assert verified_client(world["cast"][role]).get("/admin/").status_code == 302
+    root = make_staff("table_root")
+    root.is_superuser = root.is_staff = True
+    root.save()
+    assert verified_client(root).get("/admin/").status_code == 200
