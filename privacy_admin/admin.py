@@ -4,9 +4,14 @@ manage accounts through /beheer/, which is scoped to their schools."""
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import reverse
 
 from privacy_admin import actions
 from privacy_admin.auditlog import audit_record
+from privacy_admin.middleware import safe_return_path
 from privacy_admin.models import Foundation, FoundationMembership, Group, JobRun, Membership, School, User
 
 
@@ -15,7 +20,34 @@ def _superuser_only(request):
     return user.is_active and user.is_superuser and user.is_verified()
 
 
+def _admin_login(request, extra_context=None):
+    """Django's admin has a password form of its own, which knows nothing of
+    the throttle (S-2), the audit log (S-22) or the second factor (R-ACC-5), so
+    it is never shown. The gate already sends anonymous requests for it to our
+    login; this is the second lock, for a request that reaches it anyway."""
+    target = safe_return_path(request, request.GET.get("next"), reverse("admin:index"))
+    if _superuser_only(request):
+        return redirect(target)
+    if request.user.is_authenticated:
+        # Logged in with both factors but not a technical administrator: our
+        # login would send them straight back here, round and round.
+        raise PermissionDenied
+    return redirect_to_login(target)
+
+
+def _admin_logout(request, extra_context=None):
+    """The admin's "log out" button ends the session through our logout, which
+    audits it."""
+    from privacy_admin.views.auth import logout_view
+
+    return logout_view(request)
+
+
 admin.site.has_permission = _superuser_only
+# Bound before the admin's URLs are built (autodiscover runs before the URLconf
+# is imported), so /admin/login/ and /admin/logout/ lead here.
+admin.site.login = _admin_login
+admin.site.logout = _admin_logout
 admin.site.site_header = "Privacy Admin"
 
 

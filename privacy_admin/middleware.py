@@ -12,13 +12,16 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.shortcuts import redirect
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 
 from privacy_admin.actions import LAST_SEEN_KEY, LOCKED_KEY
+from privacy_admin.auditlog import audit_record
 from privacy_admin.sessions import AUTH_AT_KEY
 
+# The lists below hold view names, namespace included ("admin:login" is not
+# "login"): a name of ours must never open a view of the same name elsewhere.
 # Reachable without any login.
 PUBLIC_URL_NAMES = {
     "login",
@@ -40,16 +43,14 @@ RETURN_KEY = "pa_return_to"
 LAST_SEEN_RESOLUTION = 15
 
 
-def _url_name(request):
+def _view_name(request):
     try:
-        return resolve(request.path_info).url_name
+        return resolve(request.path_info).view_name
     except Resolver404:
         return None
 
 
 def _with_next(name, request):
-    from django.urls import reverse
-
     return f"{reverse(name)}?{urlencode({'next': request.get_full_path()})}"
 
 
@@ -74,7 +75,7 @@ class StaffGateMiddleware:
     def _gate(self, request):
         if request.path_info.startswith(PUBLIC_PATH_PREFIXES):
             return None
-        name = _url_name(request)
+        name = _view_name(request)
         user = request.user
         if not user.is_authenticated:
             if name in PUBLIC_URL_NAMES:
@@ -85,6 +86,12 @@ class StaffGateMiddleware:
         now = time.time()
         auth_at = session.get(AUTH_AT_KEY)
         if auth_at is None or now - auth_at > settings.SESSION_MAX_HOURS * 3600:
+            audit_record(
+                "auth.session_expired",
+                actor=user,
+                request=request,
+                details={"max_hours": settings.SESSION_MAX_HOURS},
+            )
             logout(request)
             messages.info(request, _("Your session has ended. Please log in again."))
             return redirect("login")
@@ -119,7 +126,9 @@ class StaffGateMiddleware:
                     "After unlocking you return to the form; please send it again."
                 ),
             )
-            back = safe_return_path(request, request.META.get("HTTP_REFERER"), request.path)
+            # Back to the page that showed the form. Without a usable Referer,
+            # the dashboard: the posted URL itself may answer POST only (405).
+            back = safe_return_path(request, request.META.get("HTTP_REFERER"), reverse("home"))
         else:
             back = request.get_full_path()
         session[RETURN_KEY] = back

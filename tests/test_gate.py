@@ -4,12 +4,14 @@ and no data change on GET (S-15)."""
 import re
 
 import pytest
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from privacy_admin.actions import LAST_SEEN_KEY, LOCKED_KEY
 from privacy_admin.middleware import PUBLIC_URL_NAMES
+from privacy_admin.models import AuditEvent, AuthFailure, StaffSession
 from privacy_admin.sessions import AUTH_AT_KEY
-from tests.conftest import PASSWORD, age_session, totp_code
+from tests.conftest import PASSWORD, age_session, make_staff, totp_code
 
 HALF_AUTH_ALLOWED = {"otp_verify", "otp_setup", "logout"} | PUBLIC_URL_NAMES
 
@@ -22,25 +24,36 @@ def _sample_path(pattern_str):
     return path.replace("?", "").replace("*", "").replace(".+", "x")
 
 
-def all_urls(resolver=None, prefix="/"):
-    """Every pattern of the URLconf, as (name, a concrete path)."""
+def all_urls(resolver=None, prefix="/", namespaces=()):
+    """Every pattern of the URLconf, as (view name with its namespace, e.g.
+    "admin:login", a concrete path). The gate's allow-lists hold view names:
+    comparing bare URL names would let "admin:login" pass for "login"."""
     resolver = resolver or get_resolver()
     for entry in resolver.url_patterns:
         part = _sample_path(str(entry.pattern))
         if isinstance(entry, URLResolver):
-            yield from all_urls(entry, prefix + part)
+            inner = (*namespaces, entry.namespace) if entry.namespace else namespaces
+            yield from all_urls(entry, prefix + part, inner)
         elif isinstance(entry, URLPattern):
-            yield entry.name, prefix + part
+            yield (":".join((*namespaces, entry.name)) if entry.name else None), prefix + part
 
 
 URLS = sorted(set(all_urls()), key=lambda u: (u[1], u[0] or ""))
 
 
 def test_url_walk_finds_admin_and_portal():
-    """S-1: the walk below covers the portal and Django's admin."""
+    """S-1: the walk below covers the portal and Django's admin, by view name."""
     names = {name for name, _path in URLS}
-    assert {"home", "login", "staff_list", "audit_log"} <= names
+    assert {"home", "login", "staff_list", "audit_log", "admin:login", "admin:logout"} <= names
     assert any(path.startswith("/admin/") for _name, path in URLS)
+
+
+def test_url_walk_names_are_what_the_gate_resolves():
+    """S-1: where the walk below skips a path as allow-listed, the gate sees
+    the same view name for it."""
+    for name, path in URLS:
+        if name in HALF_AUTH_ALLOWED:
+            assert resolve(path).view_name == name, path
 
 
 @pytest.mark.parametrize("name,path", URLS)
@@ -67,6 +80,67 @@ def test_anonymous_is_sent_to_login(name, path, client, db):
         return
     assert response.status_code == 302, (name, path)
     assert response["Location"].startswith("/accounts/login/")
+
+
+def test_admin_login_is_no_password_oracle(client, db):
+    """S-1, S-2, S-22: Django's admin login form is never an unthrottled,
+    unaudited way to test passwords: anonymous requests are sent to our login,
+    and a POST with the right password of a superuser authenticates nobody,
+    creates no session and counts nothing."""
+    root = make_staff("root_oracle")
+    root.is_superuser = root.is_staff = True
+    root.save()
+    for method in ("get", "post"):
+        response = getattr(client, method)(
+            "/admin/login/", {"username": "root_oracle", "password": PASSWORD, "next": "/admin/"}
+        )
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+    assert "_auth_user_id" not in client.session
+    assert not StaffSession.objects.filter(user_id=root.pk).exists()
+    assert not AuditEvent.objects.exists() and not AuthFailure.objects.exists()
+
+
+def test_admin_login_view_itself_never_authenticates(rf, db):
+    """S-1: even reached without the gate, the admin's login view only sends
+    people to our login; it never checks a password."""
+    from django.contrib import admin
+    from django.contrib.auth.models import AnonymousUser
+
+    root = make_staff("root_direct")
+    root.is_superuser = root.is_staff = True
+    root.save()
+    request = rf.post("/admin/login/", {"username": "root_direct", "password": PASSWORD})
+    request.user = AnonymousUser()
+    request.session = Client().session
+    response = admin.site.login(request)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+    assert "_auth_user_id" not in request.session
+
+
+def test_admin_login_and_logout_need_the_second_factor(password_only_client, verified_client, teacher_a):
+    """S-1: /admin/login/ and /admin/logout/ are not on the half-login
+    allow-list (our "login" and "logout" are); a verified non-superuser is
+    refused rather than sent round between the two logins."""
+    client = password_only_client(teacher_a)
+    for path in ("/admin/login/", "/admin/logout/"):
+        response = client.post(path, {"username": "teacher_a", "password": PASSWORD})
+        assert response["Location"].startswith("/accounts/verify/"), path
+    assert client.session["_auth_user_id"] == str(teacher_a.pk)
+    assert verified_client(teacher_a).get("/admin/login/?next=/admin/").status_code == 403
+
+
+def test_admin_logout_is_our_audited_logout(verified_client, db):
+    """S-22: the admin's log-out button ends the session through our logout."""
+    root = make_staff("root_logout")
+    root.is_superuser = root.is_staff = True
+    root.save()
+    client = verified_client(root)
+    assert client.get("/admin/").status_code == 200
+    response = client.post("/admin/logout/")
+    assert response["Location"] == "/accounts/login/"
+    assert AuditEvent.objects.filter(action="auth.logout", actor_id=root.pk).exists()
+    assert client.get("/admin/")["Location"].startswith("/accounts/login/")
 
 
 def test_static_and_health_are_public(client, db):
@@ -137,13 +211,33 @@ def test_form_posted_into_locked_session_is_not_silently_dropped(verified_client
     assert response["Location"] == "http://testserver/accounts/security/"
 
 
+def test_form_posted_into_locked_session_without_referer_returns_home(verified_client, teacher_a, settings):
+    """R-ACC-6: without a Referer (or with one from another site) the unlock
+    leads to the dashboard, not to the POST-only URL the form was sent to,
+    which would answer 405."""
+    for referer in (None, "https://elsewhere.example/form/"):
+        client = verified_client(teacher_a)
+        age_session(client, **{LAST_SEEN_KEY: settings.SESSION_IDLE_MINUTES * 60 + 1})
+        extra = {"HTTP_REFERER": referer} if referer else {}
+        response = client.post("/accounts/security/sessions/end-others/", **extra)
+        assert response["Location"] == "/accounts/lock/"
+        response = client.post("/accounts/lock/", {"password": PASSWORD, "code": totp_code(teacher_a, -1)})
+        assert response["Location"] == "/", referer
+        assert client.get(response["Location"]).status_code == 200
+        StaffSession.objects.all().delete()
+        teacher_a.stafftotpdevice_set.update(last_t=-1)
+
+
 def test_absolute_session_cap(verified_client, teacher_a, settings):
-    """S-6: a session older than SESSION_MAX_HOURS ends, however active."""
+    """S-6, S-22: a session older than SESSION_MAX_HOURS ends, however active,
+    and the end is audited."""
     client = verified_client(teacher_a)
     age_session(client, **{AUTH_AT_KEY: settings.SESSION_MAX_HOURS * 3600 + 1})
     response = client.get("/")
     assert response["Location"] == "/accounts/login/"
     assert "_auth_user_id" not in client.session
+    event = AuditEvent.objects.get(action="auth.session_expired")
+    assert event.actor_id == teacher_a.pk and event.details == {"max_hours": settings.SESSION_MAX_HOURS}
 
 
 # --- GET never changes data --------------------------------------------------
