@@ -1,5 +1,15 @@
 """Writing and verifying the audit log. One call for every audited act:
-`audit_record(...)`, inside the transaction of the act itself."""
+`audit_record(...)`, inside the transaction of the act itself.
+
+What proves the log whole (S-23) is the key, not the database: every row
+carries an HMAC chained to the previous row, and the chain head carries an HMAC
+over its own position, so rows cannot be altered, removed from the middle or cut
+off the end without AUDIT_HMAC_KEY. Two things the key alone cannot tell are
+an empty log that used to be full, and a head put back to an older signed
+position after the rows behind it were deleted. For those, the daily
+`audit_anchor` job copies the head's position into its job record (and the
+worker's log), and the verifier checks the log against every anchor.
+"""
 
 import datetime
 import hashlib
@@ -7,12 +17,17 @@ import hmac
 import json
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from privacy_admin.models import AuditChainHead, AuditEvent
+from privacy_admin.models import AuditChainHead, AuditEvent, JobRun
 
 GENESIS = "0" * 64
+ANCHOR_JOB = "audit_anchor"
+
+
+class AuditHeadError(Exception):
+    """The chain head is missing or its HMAC does not match."""
 
 
 def _client_ip(request):
@@ -45,6 +60,17 @@ def _digest(event, prev_hmac):
         default=str,
     )
     return hmac.new(settings.AUDIT_HMAC_KEY.encode(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+def head_digest(last_seq, last_hmac):
+    """The chain head's own HMAC, over its position. The "head" tag keeps it
+    from ever equalling a row's digest."""
+    payload = json.dumps(["head", last_seq, last_hmac], separators=(",", ":"))
+    return hmac.new(settings.AUDIT_HMAC_KEY.encode(), payload.encode(), hashlib.sha256).hexdigest()
+
+
+def _head_is_signed(head):
+    return hmac.compare_digest(head.head_hmac or "", head_digest(head.last_seq, head.last_hmac))
 
 
 def audit_record(
@@ -93,13 +119,54 @@ def audit_record(
         event.save(force_insert=True)
         head.last_seq = event.seq
         head.last_hmac = event.hmac
-        head.save(update_fields=["last_seq", "last_hmac"])
+        head.head_hmac = head_digest(event.seq, event.hmac)
+        head.save(update_fields=["last_seq", "last_hmac", "head_hmac"])
     return event
 
 
+def anchor_position():
+    """The head's position for the daily anchor: {"last_seq", "last_hmac"}
+    (no personal data). A missing or unsigned head is not anchored: the job
+    fails, visibly, instead of vouching for a log that is already broken."""
+    head = AuditChainHead.objects.filter(pk=1).first()
+    if head is None:
+        if AuditEvent.objects.exists():
+            raise AuditHeadError("the chain head is missing")
+        return {"last_seq": 0, "last_hmac": GENESIS}
+    if not _head_is_signed(head):
+        raise AuditHeadError("the chain head was altered")
+    return {"last_seq": head.last_seq, "last_hmac": head.last_hmac}
+
+
+def _anchors():
+    """{seq: (hmac, day)} from every successful anchor run. Records that do
+    not look like an anchor are skipped: they can prove nothing."""
+    anchors = {}
+    runs = JobRun.objects.filter(name=ANCHOR_JOB, outcome=JobRun.Outcome.OK).order_by("started_at")
+    for counts, started_at in runs.values_list("counts", "started_at"):
+        seq = counts.get("last_seq") if isinstance(counts, dict) else None
+        digest = counts.get("last_hmac") if isinstance(counts, dict) else None
+        if isinstance(seq, int) and seq > 0 and isinstance(digest, str):
+            anchors.setdefault(seq, []).append((digest, started_at.astimezone(datetime.UTC).date().isoformat()))
+    return anchors
+
+
 def verify_chain():
-    """Walk the log in order. Returns (ok, message, rows_checked); the message
-    names the first altered or missing row."""
+    """Walk the log in order, then check the head and the anchors. Returns
+    (ok, message, rows_checked); the message names the first altered or
+    missing row."""
+    outermost = not connection.in_atomic_block
+    with transaction.atomic():
+        if outermost and connection.vendor == "postgresql":
+            # One snapshot for rows, head and anchors: a row appended while the
+            # walk runs is then neither "missing" nor "beyond the head".
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        return _verify()
+
+
+def _verify():
+    anchors = _anchors()
     expected_seq = 1
     prev = GENESIS
     checked = 0
@@ -108,12 +175,33 @@ def verify_chain():
             return False, f"row {expected_seq} is missing (next row found is {event.seq})", checked
         if event.prev_hmac != prev or not hmac.compare_digest(event.hmac, _digest(event, prev)):
             return False, f"row {event.seq} was altered", checked
+        for anchored, day in anchors.get(event.seq, ()):
+            if not hmac.compare_digest(anchored, event.hmac):
+                return False, f"row {event.seq} was altered (it differs from the anchor of {day})", checked
         prev = event.hmac
         expected_seq += 1
         checked += 1
+    last = expected_seq - 1
     head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and head.last_seq >= expected_seq:
-        return False, f"row {expected_seq} is missing (the log should end at row {head.last_seq})", checked
-    if head is not None and head.last_seq and head.last_hmac != prev:
-        return False, f"row {head.last_seq} was altered", checked
+    if head is None and last:
+        return False, f"the chain head is missing (the log has {last} rows)", checked
+    if head is not None:
+        if not _head_is_signed(head):
+            return False, "the chain head was altered (its HMAC does not match)", checked
+        if head.last_seq > last:
+            return False, f"row {last + 1} is missing (the log should end at row {head.last_seq})", checked
+        if head.last_seq < last:
+            # A signed head behind the log: an older head was put back.
+            return (
+                False,
+                f"the chain head was put back (it ends at row {head.last_seq}, the log at row {last})",
+                checked,
+            )
+        if head.last_hmac != prev:
+            return False, f"row {last} was altered", checked
+    beyond = [seq for seq in anchors if seq > last]
+    if beyond:
+        seq = max(beyond)
+        day = anchors[seq][-1][1]
+        return False, f"rows after {last} are missing (row {seq} was anchored on {day})", checked
     return True, f"audit log intact: {checked} rows", checked

@@ -12,6 +12,14 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=3, minute=10),
         "options": {"expires": 3600, "time_limit": 600},
     },
+    # Daily at 02:50: anchor the audit log, copying the chain head's position
+    # into the job record and the worker's log, so a log emptied or cut short
+    # later fails verify_audit_log (S-23). A few queries; the limit is generous.
+    "audit-anchor": {
+        "task": "privacy_admin.tasks.audit_anchor",
+        "schedule": crontab(hour=2, minute=50),
+        "options": {"expires": 3600, "time_limit": 120},
+    },
     # Every hour: end memberships that expired (temporary teachers, R-ACC-2)
     # by ending the sessions of people who no longer hold any current role.
     # Access itself stops at once on the next request (S-14); this makes it

@@ -1,14 +1,32 @@
 """Periodic jobs of the core. Tasks take ids (or nothing), never model
 instances or personal data (S-24)."""
 
+import logging
+
 from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from privacy_admin import actions, throttle
+from privacy_admin import actions, auditlog, throttle
 from privacy_admin.auditlog import audit_record
 from privacy_admin.jobs import job_run
 from privacy_admin.models import Membership, StaffSession
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task
+def audit_anchor():
+    """Record where the audit chain's head stands: its last row number and
+    that row's HMAC, in this run's JobRun record and in the worker's log (no
+    personal data). The key proves every row up to the head; the anchors prove
+    the head was once further on, so a log emptied, or cut short with an older
+    head put back, fails `verify_audit_log` ("rows after N are missing").
+    Running twice records the same position twice, which is harmless (S-28)."""
+    with job_run(auditlog.ANCHOR_JOB) as counts:
+        counts.update(auditlog.anchor_position())
+        logger.info("audit anchor: last_seq=%s last_hmac=%s", counts["last_seq"], counts["last_hmac"])
+    return counts
 
 
 @shared_task

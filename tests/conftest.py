@@ -27,6 +27,22 @@ from privacy_admin.sessions import AUTH_AT_KEY
 PASSWORD = "correct horse battery staple 42"
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django empties tables with TRUNCATE after transactional tests
+    (live_server); on PostgreSQL the audit tables refuse TRUNCATE unless
+    privacy_admin.allow_audit_truncate is 'on' (migration 0003). Set it for the
+    test database only, then reconnect so new connections carry it."""
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            name = connection.ops.quote_name(connection.settings_dict["NAME"])
+            with connection.cursor() as cursor:
+                cursor.execute(f"ALTER DATABASE {name} SET privacy_admin.allow_audit_truncate = 'on'")
+            connection.close()
+
+
 @pytest.fixture(autouse=True)
 def _fast_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

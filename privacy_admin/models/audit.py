@@ -1,11 +1,12 @@
 """The append-only audit log (S-21, S-22, S-23).
 
-Rows are never updated or deleted by the application; on PostgreSQL a trigger
-refuses it (migration 0002). Each row carries an HMAC over its own fields and
-the previous row's HMAC, keyed by AUDIT_HMAC_KEY from outside the database, so
+Rows are never updated or deleted by the application; on PostgreSQL triggers
+refuse it (migrations 0002 and 0003). Each row carries an HMAC over its own
+fields and the previous row's HMAC, keyed by AUDIT_HMAC_KEY from outside the
+database, and the chain head carries an HMAC over the last link, so
 `manage.py verify_audit_log` names the first altered or missing row even after
-someone with database rights went around the trigger. Rows hold ids and labels,
-never the content of a dossier field.
+someone with database rights went around the triggers. Rows hold ids and
+labels, never the content of a dossier field.
 """
 
 from django.db import models
@@ -41,10 +42,13 @@ class AuditEvent(models.Model):
 
 class AuditChainHead(models.Model):
     """The last link of the chain. Locked while a row is appended, which
-    serialises writers, and lets the verifier notice rows cut off the end."""
+    serialises writers, and lets the verifier notice rows cut off the end.
+    `head_hmac` covers (last_seq, last_hmac) under AUDIT_HMAC_KEY: without the
+    key the head cannot be wound back to match a shortened log."""
 
     last_seq = models.BigIntegerField(default=0)
     last_hmac = models.CharField(max_length=64, default="0" * 64)
+    head_hmac = models.CharField(max_length=64, blank=True, default="")
 
     def __str__(self):
         return f"audit head at {self.last_seq}"
