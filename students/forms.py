@@ -94,6 +94,13 @@ class PupilForm(forms.ModelForm):
         _plausible_birth_date(value)
         return value
 
+    def clean_bsn(self):
+        value = self.cleaned_data.get("bsn")
+        others = Pupil.objects.with_bsn(value).filter(school=self.instance.school_id).exclude(pk=self.instance.pk)
+        if value and others.exists():
+            raise forms.ValidationError(_("Another pupil of this school has this BSN."))
+        return value
+
     def save(self, commit=True):
         pupil = super().save(commit=False)
         if "bsn" in self.fields and "bsn" in self.changed_data:

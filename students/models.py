@@ -76,6 +76,9 @@ class Pupil(models.Model):
             models.UniqueConstraint(
                 fields=["school", "pupil_ref"], condition=~models.Q(pupil_ref=""), name="pupil_ref_unique_per_school"
             ),
+            models.UniqueConstraint(
+                fields=["school", "bsn_hash"], condition=~models.Q(bsn_hash=""), name="pupil_bsn_unique_per_school"
+            ),
         ]
 
     def __str__(self):

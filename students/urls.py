@@ -24,6 +24,12 @@ urlpatterns = [
 ]
 
 # --- imports (BRP/DUO address updates) -----------------------------------------
+from students import views_imports  # noqa: E402
+
+urlpatterns += [
+    path("leerlingen/brp-import/", views_imports.brp_import, name="brp_import"),
+    path("leerlingen/brp-import/bevestigen/", views_imports.brp_import_confirm, name="brp_import_confirm"),
+]
 # --- grants (assignments and involvements) -------------------------------------
 from students import views_grants  # noqa: E402
 

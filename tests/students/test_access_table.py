@@ -73,6 +73,8 @@ TABLE = {
     "grant_assignment_end": ({"assignment_id": 1}, every(405)),
     "grant_involvements": ({}, only({"director_a", "app_admin_a"}, deny=403)),
     "grant_involvement_end": ({"involvement_id": 1}, every(405)),
+    "brp_import": ({}, only({"app_admin_a"}, deny=403)),
+    "brp_import_confirm": ({}, every(405)),
     # Pupils and dossiers
     "pupil_search": ({}, only(DOSSIER_ROLES, deny=403)),
     "pupil_find_by_bsn": ({}, every(405)),
