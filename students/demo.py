@@ -246,3 +246,42 @@ def seed(schools, staff, stdout):
         )
         if brin == "99MS":
             _substantive_records(school, staff.get("leerkracht.a"), year_start)
+            _demo_grants(school, staff)
+
+
+def _demo_grants(school, staff):
+    """The substitute works with group 5 (attendance and progress) for two
+    weeks; the support member is involved with one pupil of group 5. Made
+    through the same actions as the screens, once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from students import grants
+    from students.models import Assignment, Involvement
+
+    director, substitute, support = staff.get("directeur.a"), staff.get("invaller.a"), staff.get("ondersteuning.a")
+    if not (director and substitute and support):
+        return
+    today = timezone.localdate()
+    group5 = school.groups.filter(grade=5).order_by("-school_year").first()
+    if group5 is not None and not Assignment.objects.filter(user=substitute).exists():
+        grants.assignment_create(
+            user=substitute,
+            school=school,
+            group=group5,
+            record_types=["attendance", "progress"],
+            valid_from=today,
+            valid_until=today + timedelta(days=13),
+            acting_user=director,
+        )
+    pupil = school.pupils.filter(group=group5).order_by("pk").first() if group5 else None
+    if pupil is not None and not Involvement.objects.filter(user=support).exists():
+        grants.involvement_create(
+            user=support,
+            pupil=pupil,
+            reason="Leesbegeleiding",
+            valid_from=today,
+            valid_until=today + timedelta(days=90),
+            acting_user=director,
+        )

@@ -137,6 +137,7 @@ def _preview(request, school, raw):
 
 @csrf_exempt  # checked by csrf_protect below, once the upload handler is in place
 @require_capability("imports.run")
+@require_recent_second_factor  # asked before the upload, so the preview is not lost at confirm
 def brp_import(request):
     """Upload form (GET) and preview (POST); writes nothing."""
     # Must be set before anything reads request.POST or request.FILES.
