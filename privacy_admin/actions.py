@@ -13,6 +13,7 @@ from django_otp import login as otp_login
 
 from privacy_admin.auditlog import audit_record
 from privacy_admin.models import BackupCodeDevice, Membership, StaffSession, StaffTOTPDevice, User
+from privacy_admin.net import client_ip
 from privacy_admin.notify import send_notice
 from privacy_admin.sessions import AUTH_AT_KEY, IP_KEY, USER_AGENT_KEY
 
@@ -30,7 +31,7 @@ def login_password_step(request, user):
     request.session[AUTH_AT_KEY] = now
     request.session[LAST_SEEN_KEY] = now
     request.session[USER_AGENT_KEY] = request.META.get("HTTP_USER_AGENT", "")[:200]
-    request.session[IP_KEY] = request.META.get("REMOTE_ADDR")
+    request.session[IP_KEY] = client_ip(request)
     audit_record("auth.password_ok", actor=user, request=request)
 
 

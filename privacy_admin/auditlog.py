@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from privacy_admin.models import AuditChainHead, AuditEvent, JobRun
+from privacy_admin.net import client_ip
 
 GENESIS = "0" * 64
 ANCHOR_JOB = "audit_anchor"
@@ -28,14 +29,6 @@ ANCHOR_JOB = "audit_anchor"
 
 class AuditHeadError(Exception):
     """The chain head is missing or its HMAC does not match."""
-
-
-def _client_ip(request):
-    if request is None:
-        return None
-    # REMOTE_ADDR only: X-Forwarded-For is set by whoever connects. Behind a
-    # proxy, the proxy is configured to set REMOTE_ADDR (gunicorn --forwarded-allow-ips).
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _digest(event, prev_hmac):
@@ -109,7 +102,9 @@ def audit_record(
             pupil_id=pupil_id,
             school_id=school_id,
             ground=ground[:200],
-            ip=_client_ip(request),
+            # Normalised (net.normalise_ip): the digest must cover the text the
+            # database gives back, or a non-canonical IPv6 breaks the chain.
+            ip=client_ip(request),
             details=details or {},
             prev_hmac=head.last_hmac,
         )

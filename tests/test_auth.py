@@ -143,13 +143,106 @@ def test_password_guessing_locked_out_then_cool_off(client, teacher_a, settings)
     assert _login(client, "teacher_a")["Location"].startswith("/accounts/verify/")
 
 
-def test_lockout_from_other_address_does_not_lock_out_the_user(client, teacher_a, settings):
-    """S-2: failures from one address do not lock the user out from another."""
-    attacker = Client(REMOTE_ADDR="203.0.113.9")
-    for _ in range(settings.LOGIN_FAILURES_PER_USER_AND_ADDRESS + 2):
-        attacker.post("/accounts/login/", {"username": "teacher_a", "password": "guess guess guess"})
-    assert _login(attacker, "teacher_a").status_code == 200
-    assert _login(client, "teacher_a")["Location"].startswith("/accounts/verify/")
+def _wrong_code(user):
+    right = {totp_code(user, offset) for offset in (-1, 0, 1)}
+    return next(code for code in ("000000", "111111", "222222", "333333") if code not in right)
+
+
+def _full_login(client, user):
+    assert _login(client, user.username)["Location"].startswith("/accounts/verify/")
+    assert client.post("/accounts/verify/", {"code": totp_code(user)})["Location"] == "/"
+    return client
+
+
+def _attack(username, addresses, settings):
+    """Guess passwords from each address until that address is refused."""
+    for address in addresses:
+        attacker = Client(REMOTE_ADDR=address)
+        for _ in range(settings.LOGIN_FAILURES_PER_USER_AND_ADDRESS + 2):
+            attacker.post("/accounts/login/", {"username": username, "password": "guess guess guess"})
+        assert _login(attacker, username).status_code == 200
+        assert "_auth_user_id" not in attacker.session
+
+
+def test_lockout_from_other_address_does_not_lock_out_the_user(teacher_a, settings):
+    """S-2: failures from one address do not lock the user out from another;
+    from the attacker's address even the right password is refused."""
+    _attack("teacher_a", ["203.0.113.9"], settings)
+    assert AuthFailure.objects.count() == settings.LOGIN_FAILURES_PER_USER_AND_ADDRESS
+    assert _login(Client(REMOTE_ADDR="192.0.2.10"), "teacher_a")["Location"].startswith("/accounts/verify/")
+
+
+def test_guessing_from_many_addresses_does_not_lock_out_the_known_device(teacher_a, settings):
+    """S-2: guessing from four addresses passes the per-username limit, which
+    then refuses an unknown browser even with the right password; the
+    teacher's own browser, known from an earlier full login, still gets in."""
+    own = _full_login(Client(REMOTE_ADDR="192.0.2.10"), teacher_a)
+    own.post("/accounts/logout/")
+    teacher_a.stafftotpdevice_set.update(last_t=-1)  # the same code may be used again below
+    _attack("teacher_a", [f"203.0.113.{i}" for i in range(1, 5)], settings)
+    assert AuthFailure.objects.count() >= settings.LOGIN_FAILURES_PER_USER
+    unknown = Client(REMOTE_ADDR="192.0.2.11")
+    assert _login(unknown, "teacher_a").status_code == 200
+    assert "_auth_user_id" not in unknown.session
+    same_address_unknown = Client(REMOTE_ADDR="192.0.2.10")
+    assert _login(same_address_unknown, "teacher_a").status_code == 200
+    _full_login(own, teacher_a)
+    assert own.get("/").status_code == 200
+
+
+def test_known_device_cookie_is_per_account_and_signed(teacher_a, director_a, settings):
+    """S-2: the known-device cookie helps only the account that logged in on
+    that browser, cannot be forged, and the limit per (username, address)
+    still applies to it."""
+    own = _full_login(Client(REMOTE_ADDR="192.0.2.10"), teacher_a)
+    cookie = own.cookies["pa_known"]
+    assert "teacher_a" not in cookie.value
+    assert cookie["httponly"] and int(cookie["max-age"]) == 90 * 24 * 3600
+    own.post("/accounts/logout/")
+    _attack("director_a", [f"203.0.113.{i}" for i in range(1, 5)], settings)
+    assert _login(own, "director_a").status_code == 200
+    forged = Client(REMOTE_ADDR="192.0.2.12")
+    forged.cookies["pa_known"] = cookie.value[:-2] + ("AA" if not cookie.value.endswith("AA") else "BB")
+    _attack("teacher_a", [f"198.51.100.{i}" for i in range(1, 5)], settings)
+    assert _login(forged, "teacher_a").status_code == 200
+    # Guessing from the known browser's own address: its pair limit holds.
+    for _ in range(settings.LOGIN_FAILURES_PER_USER_AND_ADDRESS):
+        _login(own, "teacher_a", "guess guess guess")
+    assert _login(own, "teacher_a").status_code == 200
+
+
+def test_known_device_cookie_is_secure_in_production(client, teacher_a, settings):
+    """S-19: the known-device cookie is Secure where the session cookie is."""
+    settings.SESSION_COOKIE_SECURE = True
+    _full_login(client, teacher_a)
+    assert client.cookies["pa_known"]["secure"]
+
+
+def test_right_password_does_not_reset_code_guessing(client, teacher_a, settings):
+    """S-3: logging in with the right password again clears only password
+    failures: 40 code guesses with password re-logins in between are still
+    stopped at the limit, and then even the right password and code fail."""
+    wrong = _wrong_code(teacher_a)
+    for _ in range(40):
+        _login(client, "teacher_a")
+        client.post("/accounts/verify/", {"code": wrong})
+    assert AuthFailure.objects.filter(kind="code").count() == settings.LOGIN_FAILURES_PER_USER_AND_ADDRESS
+    assert _login(client, "teacher_a").status_code == 200
+    assert client.post("/accounts/verify/", {"code": totp_code(teacher_a)}).status_code == 200
+    assert client.get("/").status_code == 302
+    assert AuditEvent.objects.filter(action="auth.lockout").count() == 1
+
+
+def test_right_code_clears_code_failures(client, teacher_a, settings):
+    """S-3: a right code clears the code failures of this address; a right
+    password does not."""
+    _login(client, "teacher_a")
+    for _ in range(2):
+        client.post("/accounts/verify/", {"code": _wrong_code(teacher_a)})
+    _login(client, "teacher_a")
+    assert AuthFailure.objects.filter(kind="code").count() == 2
+    assert client.post("/accounts/verify/", {"code": totp_code(teacher_a)})["Location"] == "/"
+    assert not AuthFailure.objects.exists()
 
 
 def test_backup_code_works_once(client, db):

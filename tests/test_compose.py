@@ -124,3 +124,12 @@ def test_production_mode_without_committed_secrets(services):
             assert env[key].startswith(f"${{{key}:?"), f"{name}: {key} must be required"
         assert re.search(r"://[^:/@]+:\$\{POSTGRES_PASSWORD:\?[^}]*\}@", env["DATABASE_URL"])
     assert SUBSTITUTION.match(env_map(services["postgres"])["POSTGRES_PASSWORD"])
+
+
+def test_web_trusts_one_proxy(services, read_names):
+    """S-2, S-22: gunicorn sits behind one reverse proxy, so web takes the
+    client's address from X-Forwarded-For (one entry from the right); the
+    setting is one settings.py reads."""
+    assert "TRUSTED_PROXY_COUNT" in read_names
+    assert env_map(services["web"])["TRUSTED_PROXY_COUNT"] == "${TRUSTED_PROXY_COUNT:-1}"
+    assert env_map(services["web"])["DEBUG"].lower() == "false"

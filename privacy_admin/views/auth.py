@@ -25,9 +25,8 @@ from privacy_admin.forms import CodeForm, LinkOnlyPasswordResetForm, LoginForm, 
 from privacy_admin.middleware import RETURN_KEY, safe_return_path
 from privacy_admin.models import AuthFailure, BackupCodeDevice, StaffTOTPDevice, User
 
-
-def _ip(request):
-    return request.META.get("REMOTE_ADDR")
+PASSWORD = AuthFailure.Kind.PASSWORD
+CODE = AuthFailure.Kind.CODE
 
 
 def _next(request, default="home"):
@@ -55,17 +54,15 @@ def login_view(request):
     form = LoginForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"]
-        if throttle.is_blocked(username, _ip(request)):
+        if throttle.is_blocked(username, request):
             _blocked_message(request)
         else:
             user = authenticate(request, username=username, password=form.cleaned_data["password"])
             if user is None:
-                throttle.record_failure(
-                    AuthFailure.Kind.PASSWORD, username, _ip(request), request=request, label=_known_username(username)
-                )
+                throttle.record_failure(PASSWORD, username, request, label=_known_username(username))
                 form.add_error(None, _("Username or password is not correct."))
             else:
-                throttle.clear_failures(username, _ip(request))
+                throttle.clear_failures(username, request, PASSWORD)
                 actions.login_password_step(request, user)
                 target = "otp_verify" if user.totp_device() else "otp_setup"
                 return redirect(f"{reverse(target)}?{urlencode({'next': _next(request)})}")
@@ -88,14 +85,14 @@ def _check_code(user, code):
 
 def _code_attempt(request, user, code):
     """Shared by verify, lock and step-up: throttled, counted, audited."""
-    if throttle.is_blocked(user.get_username(), _ip(request)):
+    if throttle.is_blocked(user.get_username(), request):
         _blocked_message(request)
         return None
     device = _check_code(user, code)
     if device is None:
-        throttle.record_failure(
-            AuthFailure.Kind.CODE, user.get_username(), _ip(request), request=request, label=user.get_username()
-        )
+        throttle.record_failure(CODE, user.get_username(), request, label=user.get_username())
+    else:
+        throttle.clear_failures(user.get_username(), request, CODE)
     return device
 
 
@@ -110,6 +107,8 @@ def otp_verify(request):
         device = _code_attempt(request, user, form.cleaned_data["code"])
         if device is not None:
             actions.login_second_factor_step(request, device)
+            response = redirect(_next(request))
+            throttle.remember_device(response, request, user.get_username())
             if isinstance(device, BackupCodeDevice):
                 left = device.unused_count()
                 messages.warning(
@@ -121,7 +120,7 @@ def otp_verify(request):
                     )
                     % {"left": left},
                 )
-            return redirect(_next(request))
+            return response
         form.add_error("code", _("This code is not correct or was already used."))
     return render(request, "accounts/verify.html", {"form": form, "next": request.GET.get("next", "")})
 
@@ -150,15 +149,16 @@ def otp_setup(request):
     form = CodeForm(request.POST or None)
     form.fields["code"].help_text = _("The 6-digit code your authenticator app shows.")
     if request.method == "POST" and form.is_valid():
-        if throttle.is_blocked(user.get_username(), _ip(request)):
+        if throttle.is_blocked(user.get_username(), request):
             _blocked_message(request)
         elif device.verify_token(form.cleaned_data["code"]):
+            throttle.clear_failures(user.get_username(), request, CODE)
             codes = actions.second_factor_enrol(request, device)
-            return render(request, "accounts/backup_codes.html", {"codes": codes, "next": _next(request)})
+            response = render(request, "accounts/backup_codes.html", {"codes": codes, "next": _next(request)})
+            throttle.remember_device(response, request, user.get_username())
+            return response
         else:
-            throttle.record_failure(
-                AuthFailure.Kind.CODE, user.get_username(), _ip(request), request=request, label=user.get_username()
-            )
+            throttle.record_failure(CODE, user.get_username(), request, label=user.get_username())
             form.add_error("code", _("This code is not correct. Check the time on your phone and try again."))
     return render(
         request,
@@ -173,24 +173,25 @@ def lock_view(request):
     user = request.user
     form = UnlockForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if throttle.is_blocked(user.get_username(), _ip(request)):
+        if throttle.is_blocked(user.get_username(), request):
             _blocked_message(request)
             audit_record("auth.logout", actor=user, request=request, details={"reason": "unlock_blocked"})
             logout(request)
             return redirect("login")
         if not user.check_password(form.cleaned_data["password"]):
-            throttle.record_failure(
-                AuthFailure.Kind.PASSWORD, user.get_username(), _ip(request), request=request, label=user.get_username()
-            )
+            throttle.record_failure(PASSWORD, user.get_username(), request, label=user.get_username())
             form.add_error(None, _("Password or code is not correct."))
         else:
             device = _code_attempt(request, user, form.cleaned_data["code"])
             if device is None:
                 form.add_error(None, _("Password or code is not correct."))
             else:
+                throttle.clear_failures(user.get_username(), request, PASSWORD)
                 back = request.session.pop(RETURN_KEY, None)
                 actions.login_second_factor_step(request, device, action="auth.unlocked")
-                return redirect(safe_return_path(request, back, reverse("home")))
+                response = redirect(safe_return_path(request, back, reverse("home")))
+                throttle.remember_device(response, request, user.get_username())
+                return response
     return render(request, "accounts/lock.html", {"form": form})
 
 
