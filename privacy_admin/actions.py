@@ -88,9 +88,16 @@ def sessions_end(user, *, request=None, acting_user=None, keep_current=False, re
         qs = qs.exclude(session_key=request.session.session_key)
     count = qs.delete()[0]
     if count:
+        if acting_user is None and request is None:
+            # A background job (an expired membership): nobody acted, least of
+            # all the user whose sessions end.
+            actor, actor_label = None, "system"
+        else:
+            actor, actor_label = acting_user or user, ""
         audit_record(
             "session.ended",
-            actor=acting_user or user,
+            actor=actor,
+            actor_label=actor_label,
             request=request,
             obj=user,
             details={"count": count, "reason": reason},
@@ -123,6 +130,15 @@ def password_changed(user, *, request, reset=False):
     """After a password change or reset: end the user's other sessions (S-7)."""
     audit_record("auth.password_reset" if reset else "auth.password_changed", actor=user, request=request)
     sessions_end(user, request=request, keep_current=not reset, reason="password_changed")
+
+
+@transaction.atomic
+def password_set_by_admin(user, *, acting_user, request):
+    """The technical administrator set (or removed) a user's password in
+    Django's admin: audited, and the user's sessions end (S-7), except the
+    administrator's own current one."""
+    audit_record("user.password_changed", actor=acting_user, request=request, obj=user)
+    sessions_end(user, request=request, acting_user=acting_user, keep_current=True, reason="password_changed")
 
 
 @transaction.atomic

@@ -3,9 +3,11 @@ sits behind the same second-factor gate as everything else. School staff
 manage accounts through /beheer/, which is scoped to their schools."""
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -108,15 +110,49 @@ class MembershipAdmin(AuditedRoleAdmin):
 
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    """Deactivating here ends the user's sessions at once (S-7), as in /beheer/."""
+    """Every change here is audited (S-22): (de)activation through the same
+    named action as /beheer/, which ends the sessions of a deactivated user at
+    once (S-7); any other change as "user.changed" naming the changed fields,
+    never their values (the flags is_staff and is_superuser say what they
+    became); a password set here ends the user's sessions."""
 
+    FLAGS = ("is_staff", "is_superuser")
+
+    @transaction.atomic
     def save_model(self, request, obj, form, change):
-        deactivated = change and "is_active" in form.changed_data and not obj.is_active
-        if deactivated:
-            obj.is_active = True  # let the named action make the change, with its audit
+        changed = set(form.changed_data)
+        activity = change and "is_active" in changed
+        active = obj.is_active
+        if activity:
+            obj.is_active = not active  # let the named action make the change, with its audit
         super().save_model(request, obj, form, change)
-        if deactivated:
-            actions.user_set_active(obj, False, acting_user=request.user, request=request)
+        if activity:
+            actions.user_set_active(obj, active, acting_user=request.user, request=request)
+        if not change:
+            audit_record("user.created", request=request, obj=obj)
+            return
+        changed.discard("is_active")
+        if changed:
+            details = {"fields": sorted(changed)}
+            details.update({flag: getattr(obj, flag) for flag in self.FLAGS if flag in changed})
+            audit_record("user.changed", request=request, obj=obj, details=details)
+
+    def user_change_password(self, request, id, form_url=""):
+        # Django's view gives no hook after a successful change: compare the
+        # stored hash before and after, in one transaction with the audit.
+        with transaction.atomic():
+            before = User.objects.filter(pk=self._pk(id)).values_list("password", flat=True).first()
+            response = super().user_change_password(request, id, form_url)
+            user = User.objects.filter(pk=self._pk(id)).first()
+            if request.method == "POST" and user is not None and user.password != before:
+                actions.password_set_by_admin(user, acting_user=request.user, request=request)
+        return response
+
+    def _pk(self, object_id):
+        try:
+            return int(unquote(object_id))
+        except (TypeError, ValueError):
+            return None
 
 
 @admin.register(JobRun)

@@ -1,6 +1,7 @@
 """Organisation and roles (R-ORG-1, R-ORG-2), personal accounts (R-ACC-4),
 sessions that can be seen and ended (S-7), and the application admin's pages."""
 
+import datetime
 from datetime import timedelta
 
 import pytest
@@ -176,6 +177,10 @@ def test_password_change_ends_other_sessions(verified_client, teacher_a):
     assert response.status_code == 302
     assert client.get("/").status_code == 200
     assert other.get("/")["Location"].startswith("/accounts/login/")
+    # Ended, not merely invalid: only this session's row is left.
+    remaining = StaffSession.objects.filter(user_id=teacher_a.pk).values_list("session_key", flat=True)
+    assert list(remaining) == [client.cookies["sessionid"].value]
+    assert other.cookies["sessionid"].value not in remaining
 
 
 def test_user_sees_and_ends_own_sessions(verified_client, teacher_a):
@@ -241,30 +246,172 @@ def test_foundation_role_changes_in_django_admin_are_audited(verified_client, fo
     assert actions[-2:] == ["role.granted", "role.revoked"]
 
 
-def test_deactivation_in_django_admin_ends_sessions(verified_client, teacher_a):
-    """S-7: deactivating through /admin/ also ends every session at once."""
-    root = make_staff("root3")
+def _root(name):
+    root = make_staff(name)
     root.is_superuser = root.is_staff = True
     root.save()
-    victim = verified_client(teacher_a)
-    client = verified_client(root)
-    page = client.get(f"/admin/privacy_admin/user/{teacher_a.pk}/change/")
+    return root
+
+
+def _admin_change(client, user, **changes):
+    """Post Django admin's change form for `user` with `changes` applied."""
+    # A join date the form's two fields repeat exactly (no microseconds).
+    joined = datetime.datetime(2026, 1, 1, tzinfo=timezone.get_current_timezone())
+    User.objects.filter(pk=user.pk).update(date_joined=joined)
+    page = client.get(f"/admin/privacy_admin/user/{user.pk}/change/")
     form = page.context["adminform"].form
     data = {k: v for k, v in form.initial.items() if v is not None and k not in ("groups", "user_permissions")}
+    for flag in ("is_active", "is_staff", "is_superuser"):
+        data[flag] = "on" if data.get(flag) else ""
     data.update(
         {
-            "is_active": "",
             "last_login_0": "",
             "last_login_1": "",
             "date_joined_0": "2026-01-01",
             "date_joined_1": "00:00:00",
+            # What a browser posts back from the form's hidden initial inputs.
+            "initial-date_joined_0": "2026-01-01",
+            "initial-date_joined_1": "00:00:00",
         }
     )
     data.pop("last_login", None)
     data.pop("date_joined", None)
-    response = client.post(f"/admin/privacy_admin/user/{teacher_a.pk}/change/", data)
+    data.update({k: ("on" if v is True else "" if v is False else v) for k, v in changes.items()})
+    response = client.post(f"/admin/privacy_admin/user/{user.pk}/change/", data)
     assert response.status_code == 302, response.content.decode()[:2000]
-    teacher_a.refresh_from_db()
+    user.refresh_from_db()
+    return response
+
+
+def test_deactivation_in_django_admin_ends_sessions(verified_client, teacher_a):
+    """S-7: deactivating through /admin/ also ends every session at once."""
+    root = _root("root3")
+    victim = verified_client(teacher_a)
+    client = verified_client(root)
+    _admin_change(client, teacher_a, is_active=False)
     assert not teacher_a.is_active
     assert victim.get("/")["Location"].startswith("/accounts/login/")
     assert AuditEvent.objects.filter(action="user.deactivated").exists()
+    assert not StaffSession.objects.filter(user_id=teacher_a.pk).exists()
+
+
+def test_user_changes_in_django_admin_are_audited(verified_client, teacher_a):
+    """S-22: in /admin/, making someone a superuser or staff member, and
+    reactivating an account, are audited; the audit names the fields changed,
+    never their values (only what the two flags became)."""
+    client = verified_client(_root("root4"))
+    _admin_change(client, teacher_a, is_superuser=True, is_staff=True, last_name="Nieuwenhuis")
+    assert teacher_a.is_superuser and teacher_a.is_staff
+    event = AuditEvent.objects.get(action="user.changed")
+    assert event.object_id == str(teacher_a.pk)
+    assert event.details == {
+        "fields": ["is_staff", "is_superuser", "last_name"],
+        "is_staff": True,
+        "is_superuser": True,
+    }
+    assert "Nieuwenhuis" not in str(list(AuditEvent.objects.values_list("details", flat=True)))
+    _admin_change(client, teacher_a, is_active=False)
+    _admin_change(client, teacher_a, is_active=True)
+    assert teacher_a.is_active
+    actions = list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
+    assert actions[-2:] == ["user.deactivated", "user.activated"]
+    assert AuditEvent.objects.filter(action="user.changed").count() == 1
+
+
+def test_user_created_in_django_admin_is_audited(verified_client, db):
+    """S-22: an account created in /admin/ is audited."""
+    client = verified_client(_root("root5"))
+    response = client.post(
+        "/admin/privacy_admin/user/add/",
+        {"username": "via_admin", "usable_password": "false", "password1": "", "password2": ""},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    user = User.objects.get(username="via_admin")
+    assert AuditEvent.objects.filter(action="user.created", object_id=str(user.pk)).exists()
+
+
+def test_password_set_in_django_admin_is_audited_and_ends_sessions(verified_client, teacher_a):
+    """S-7, S-22: a password set through the admin's password form is audited
+    and ends every session of the user."""
+    victim = verified_client(teacher_a)
+    root = _root("root6")
+    client = verified_client(root)
+    new = "een nieuw wachtwoord van de beheerder"
+    response = client.post(
+        f"/admin/privacy_admin/user/{teacher_a.pk}/password/",
+        {"password1": new, "password2": new, "usable_password": "true"},
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    teacher_a.refresh_from_db()
+    assert teacher_a.check_password(new)
+    assert not StaffSession.objects.filter(user_id=teacher_a.pk).exists()
+    assert victim.get("/")["Location"].startswith("/accounts/login/")
+    event = AuditEvent.objects.get(action="user.password_changed")
+    assert (event.actor_id, event.object_id) == (root.pk, str(teacher_a.pk))
+    ended = AuditEvent.objects.get(action="session.ended")
+    assert ended.actor_id == root.pk and ended.details == {"count": 1, "reason": "password_changed"}
+    # A form that does not validate changes and audits nothing.
+    client.post(f"/admin/privacy_admin/user/{teacher_a.pk}/password/", {"password1": "a", "password2": "b"})
+    assert AuditEvent.objects.filter(action="user.password_changed").count() == 1
+
+
+# --- Destructive acts reach no further than the admin's schools -----------------
+
+
+@pytest.fixture
+def beyond_school_a(school_a, school_b, foundation):
+    """Accounts with a role at school A that reach further: a superuser, an FG,
+    a teacher of A and B, one who starts at B next month."""
+    root = make_staff("root_at_a", school=school_a, role=SchoolRole.TEACHER)
+    root.is_superuser = root.is_staff = True
+    root.save()
+    fg_too = make_staff(
+        "fg_at_a", school=school_a, role=SchoolRole.IB, foundation=foundation, foundation_role=FoundationRole.FG
+    )
+    both = make_staff("teacher_a_and_b", school=school_a, role=SchoolRole.TEACHER)
+    Membership.objects.create(user=both, school=school_b, role=SchoolRole.TEACHER)
+    later = make_staff("later_at_b", school=school_a, role=SchoolRole.TEACHER)
+    Membership.objects.create(
+        user=later, school=school_b, role=SchoolRole.TEACHER, valid_from=timezone.localdate() + timedelta(days=30)
+    )
+    return [root, fg_too, both, later]
+
+
+def test_admin_cannot_deactivate_or_reset_accounts_beyond_their_schools(verified_client, app_admin_a, beyond_school_a):
+    """S-11, R-ORG-2: a school's application admin cannot deactivate, activate
+    or reset the second factor of a superuser, an FG or bestuurder, or someone
+    who (also) works at a school they do not manage: 403 with a message; the
+    page offers no such buttons."""
+    client = verified_client(app_admin_a)
+    for person in beyond_school_a:
+        assert client.get(f"/beheer/medewerkers/{person.pk}/").status_code == 200
+        page = client.get(f"/beheer/medewerkers/{person.pk}/").content.decode()
+        assert f"/beheer/medewerkers/{person.pk}/actief/" not in page
+        assert f"/beheer/medewerkers/{person.pk}/tweestaps-reset/" not in page
+        for active in ("0", "1"):
+            response = client.post(f"/beheer/medewerkers/{person.pk}/actief/", {"active": active})
+            assert response.status_code == 403, person.username
+            messages = [str(m) for m in response.context["messages"]]
+            assert any("technical administrator" in m or "technisch beheerder" in m for m in messages)
+        assert client.post(f"/beheer/medewerkers/{person.pk}/tweestaps-reset/").status_code == 403
+        person.refresh_from_db()
+        assert person.is_active and StaffTOTPDevice.objects.filter(user=person).exists()
+    assert not AuditEvent.objects.filter(
+        action__in=["user.deactivated", "user.activated", "second_factor.reset"]
+    ).exists()
+
+
+def test_admin_may_deactivate_someone_whose_other_role_ended(verified_client, app_admin_a, teacher_a, school_b):
+    """S-11: a membership at another school that has ended does not protect
+    the account."""
+    Membership.objects.create(
+        user=teacher_a, school=school_b, role=SchoolRole.TEACHER, valid_until=timezone.localdate() - timedelta(days=1)
+    )
+    client = verified_client(app_admin_a)
+    assert (
+        f"/beheer/medewerkers/{teacher_a.pk}/actief/"
+        in client.get(f"/beheer/medewerkers/{teacher_a.pk}/").content.decode()
+    )
+    assert client.post(f"/beheer/medewerkers/{teacher_a.pk}/actief/", {"active": "0"}).status_code == 302
+    teacher_a.refresh_from_db()
+    assert not teacher_a.is_active

@@ -14,7 +14,15 @@ from django.test import Client
 from django.utils import timezone
 from django_otp.oath import totp
 
-from privacy_admin.models import AuditEvent, AuthFailure, BackupCode, BackupCodeDevice, StaffTOTPDevice, User
+from privacy_admin.models import (
+    AuditEvent,
+    AuthFailure,
+    BackupCode,
+    BackupCodeDevice,
+    StaffSession,
+    StaffTOTPDevice,
+    User,
+)
 from tests.conftest import PASSWORD, totp_code
 
 
@@ -299,7 +307,9 @@ def test_password_reset_keeps_second_factor_and_ends_sessions(client, verified_c
     response = client.post(form_page.redirect_chain[-1][0], {"new_password1": new, "new_password2": new})
     assert response["Location"] == "/accounts/password/reset/complete/"
     assert StaffTOTPDevice.objects.filter(user=teacher_a, confirmed=True).exists()
-    assert other.get("/").status_code == 302
+    # Ended, not merely invalid: no session row of the user is left.
+    assert not StaffSession.objects.filter(user_id=teacher_a.pk).exists()
+    assert other.get("/")["Location"].startswith("/accounts/login/")
     login = _login(Client(), "teacher_a", new)
     assert login["Location"].startswith("/accounts/verify/")
 

@@ -30,6 +30,17 @@ def test_expired_membership_job_is_idempotent(verified_client, substitute_a):
     assert runs == ["ok", "ok"]
 
 
+def test_sessions_ended_by_a_job_are_recorded_as_the_system(verified_client, substitute_a):
+    """S-22: sessions ended by the expiry job are audited with the system as
+    actor, not the substitute whose sessions end."""
+    verified_client(substitute_a)
+    Membership.objects.filter(user=substitute_a).update(valid_until=timezone.localdate() - timedelta(days=1))
+    expired_memberships.delay()
+    event = AuditEvent.objects.get(action="session.ended")
+    assert (event.actor_id, event.actor_label) == (None, "system")
+    assert event.object_id == str(substitute_a.pk) and event.details == {"count": 1, "reason": "role_expired"}
+
+
 def test_housekeeping_removes_only_expired(db):
     """S-2, S-28: old login failures and expired sessions go; recent ones stay."""
     now = timezone.now()

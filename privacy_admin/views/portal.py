@@ -8,6 +8,7 @@ from django.db import connection
 from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -78,6 +79,38 @@ def staff_for_admin(request, user_id):
     return user
 
 
+def reaches_beyond_admin(acting_user, person):
+    """Whether deactivating or resetting `person` would reach further than the
+    schools where `acting_user` manages staff: a technical administrator, a
+    foundation role (FG, bestuurder), or a membership, current or still to come,
+    at a school where the acting user does not manage staff. Such accounts are
+    changed by the technical administrator."""
+    if person.is_superuser:
+        return True
+    if person.foundation_memberships.exists():
+        return True
+    managed = acting_user.schools_with("staff.manage")
+    not_ended = Q(valid_until__isnull=True) | Q(valid_until__gte=timezone.localdate())
+    return person.memberships.filter(not_ended).exclude(school__in=managed).exists()
+
+
+def staff_for_account_change(request, user_id):
+    """The one way to a staff account for acts on the whole account
+    (deactivate, reset the second factor): staff_for_admin, and refused (403,
+    with a message) when the account reaches beyond the admin's schools."""
+    person = staff_for_admin(request, user_id)
+    if reaches_beyond_admin(request.user, person):
+        messages.error(
+            request,
+            _(
+                "This account also has a role outside the schools you manage, or is a "
+                "foundation or technical administrator account. Ask the technical administrator."
+            ),
+        )
+        raise PermissionDenied
+    return person
+
+
 @require_capability("staff.manage")
 def staff_list(request):
     schools = request.user.schools_with("staff.manage")
@@ -141,6 +174,7 @@ def staff_detail(request, user_id):
             "person": person,
             "memberships": person.memberships.filter(school__in=schools).select_related("school"),
             "enrolled": person.totp_device() is not None,
+            "account_change_allowed": not reaches_beyond_admin(request.user, person),
             "form": form,
         },
     )
@@ -166,7 +200,7 @@ def staff_role_revoke(request, user_id, membership_id):
 @require_capability("staff.manage")
 @require_recent_second_factor
 def staff_set_active(request, user_id):
-    person = staff_for_admin(request, user_id)
+    person = staff_for_account_change(request, user_id)
     if person == request.user:
         raise PermissionDenied
     active = request.POST.get("active") == "1"
@@ -182,7 +216,7 @@ def staff_set_active(request, user_id):
 @require_capability("staff.manage")
 @require_recent_second_factor
 def staff_second_factor_reset(request, user_id):
-    person = staff_for_admin(request, user_id)
+    person = staff_for_account_change(request, user_id)
     actions.second_factor_reset(person, acting_user=request.user, request=request)
     messages.success(request, _("The two-step login was reset; the staff member sets it up again at the next login."))
     return redirect("staff_detail", user_id=person.pk)
