@@ -27,6 +27,28 @@ NOTICES = {
             "link below. Your two-step login stays as it is. If it was not you, ignore this message."
         ),
     ),
+    "parent_portal_invite": (
+        gettext_lazy("The parents' portal of your child's school"),
+        gettext_lazy(
+            "Your child's school invites you to its parents' portal. There you see and change your "
+            "privacy preferences at any moment, and you can ask to view your child's dossier. You log in "
+            "with this e-mail address and a code we send you."
+        ),
+    ),
+    "parent_preferences_changed": (
+        gettext_lazy("Your privacy preferences were changed"),
+        gettext_lazy(
+            "Your privacy preferences in the parents' portal were changed. Log in to see them. If you did not "
+            "change them, contact the school."
+        ),
+    ),
+    "parent_yearly_reminder": (
+        gettext_lazy("Your privacy preferences for the new school year"),
+        gettext_lazy(
+            "A new school year has started. You can see and change your privacy preferences for your child at "
+            "any moment in the parents' portal."
+        ),
+    ),
     "second_factor_reset": (
         gettext_lazy("Your two-step login was reset"),
         gettext_lazy(
@@ -35,6 +57,28 @@ NOTICES = {
         ),
     ),
 }
+
+
+LOGIN_CODE_NOTICE = (
+    gettext_lazy("Your login code for the parents' portal"),
+    gettext_lazy(
+        "Your login code for the parents' portal is below. It is valid for 10 minutes and works once. "
+        "If you did not ask for it, ignore this message."
+    ),
+)
+
+
+def send_login_code(to, code, path, language="nl"):
+    """The one message that carries something other than a link: a one-time
+    login code, which is a credential, never personal data (R-DIS-6)."""
+    if not (isinstance(code, str) and code.isdigit() and len(code) <= 8):
+        raise ValueError("a login code is a short string of digits")
+    subject, body = LOGIN_CODE_NOTICE
+    link = f"{settings.PORTAL_BASE_URL}{path}"
+    with translation.override(language):
+        footer = _("This message was sent automatically.")
+        text = f"{body}\n\n{code}\n\n{link}\n\n-- \n{footer}"
+        send_mail(str(subject), text, settings.DEFAULT_FROM_EMAIL, [to])
 
 
 def send_notice(kind, to, path, language="nl"):

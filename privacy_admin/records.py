@@ -16,6 +16,8 @@ class RetentionCategory(models.TextChoices):
     ATTENDANCE = "attendance", _("Attendance and absence")
     FUNDING = "funding", _("Funding data")
     SUBSTANTIVE = "substantive", _("Substantive part")
+    # Consent answers are evidence (R-CON-7): kept as long as enrolment data.
+    CONSENT = "consent", _("Consent history")
 
 
 def retention_category_of(model):

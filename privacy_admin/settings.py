@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "guardian",
     "privacy_admin.apps.CoreConfig",
     "students.apps.StudentsConfig",
+    "consent.apps.ConsentConfig",
 ]
 
 MIDDLEWARE = [
@@ -90,6 +91,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "privacy_admin.middleware.StaffGateMiddleware",
+    # The parents' portal is a realm of its own, with its own login (U-4).
+    "consent.parents.ParentGateMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -57,6 +57,7 @@ urlpatterns = [
     path("beheer/taken/", portal.job_runs, name="job_runs"),
     path("beheer/audit/", portal.audit_log, name="audit_log"),
     path("", include("students.urls")),
+    path("", include("consent.urls")),
     # Django's admin, for the technical administrator; behind the same gate.
     path("admin/", admin.site.urls),
 ]

@@ -34,6 +34,7 @@ from students.models import (
     SupportNeed,
 )
 from students.policy import dossier_access, record_for, visible_pupils
+from students.tabs import tabs
 
 # record type → (model, form, title); the policy decides who may see each.
 RECORD_TYPES = {
@@ -147,6 +148,7 @@ def group_detail(request, group_id):
 
 def _dossier_context(access, tab):
     return {
+        "extra_tabs": tabs(),
         "access": access,
         "pupil": access.pupil,
         "tab": tab,

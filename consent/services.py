@@ -1,0 +1,338 @@
+"""Consent rules and the named actions that change consent data.
+
+Every write is one transaction with its audit event. The effective answer is
+computed from the newest answer of each parent with parental authority
+(R-CON-6): for a consent, given only when at least one of them gave it and
+none refused; no answer is no consent. For an objection (NCO research,
+R-DIS-4) the pupil takes part unless a parent with authority objected.
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from consent.models import ConsentAnswer, ConsentCategory, Publication, QuestionVersion
+from privacy_admin.auditlog import audit_record
+from students.models import GuardianLink, Pupil
+
+DEFAULT_CATEGORIES = [
+    # key, Dutch label, English label, kind, parent app, publication channel, Dutch question, English question
+    (
+        "parro",
+        "Ouderapp (Parro)",
+        "Parent app (Parro)",
+        "consent",
+        True,
+        True,
+        "Mogen foto's en video's waarop uw kind herkenbaar is, gemaakt door of voor de school, in de ouderapp "
+        "Parro worden gedeeld met de ouders van de groep?",
+        "May photos and videos in which your child is recognisable, made by or for the school, be shared in "
+        "the parent app Parro with the parents of the group?",
+    ),
+    (
+        "nieuwsbrief",
+        "Nieuwsbrief",
+        "Newsletter",
+        "consent",
+        False,
+        True,
+        "Mogen foto's waarop uw kind herkenbaar is in de nieuwsbrief van de school staan?",
+        "May photos in which your child is recognisable appear in the school's newsletter?",
+    ),
+    (
+        "schoolgids",
+        "Schoolgids en brochure",
+        "School guide and brochure",
+        "consent",
+        False,
+        True,
+        "Mogen foto's waarop uw kind herkenbaar is in de schoolgids of een brochure van de school staan?",
+        "May photos in which your child is recognisable appear in the school guide or a school brochure?",
+    ),
+    (
+        "website",
+        "Website",
+        "Website",
+        "consent",
+        False,
+        True,
+        "Mogen foto's en video's waarop uw kind herkenbaar is op de website van de school staan?",
+        "May photos and videos in which your child is recognisable appear on the school's website?",
+    ),
+    (
+        "sociale-media",
+        "Sociale media",
+        "Social media",
+        "consent",
+        False,
+        True,
+        "Mogen foto's en video's waarop uw kind herkenbaar is op sociale media van de school staan?",
+        "May photos and videos in which your child is recognisable appear on the school's social media?",
+    ),
+    (
+        "pers",
+        "Pers",
+        "Press",
+        "consent",
+        False,
+        True,
+        "Mag uw kind herkenbaar in beeld komen in een persbericht van de school?",
+        "May your child appear recognisably in a press release of the school?",
+    ),
+    (
+        "onderzoek-nco",
+        "Onderzoek (NCO/CBS)",
+        "Research (NCO/CBS)",
+        "objection",
+        False,
+        False,
+        "De school stuurt de resultaten van de taal- en rekentoetsen met identificerende gegevens naar het CBS "
+        "voor het Nationaal Cohortonderzoek Onderwijs. Maakt u daartegen bezwaar? Antwoord 'nee' betekent "
+        "bezwaar.",
+        "The school sends the results of the language and arithmetic tests with identifying data to CBS for "
+        "the National Cohort Study on Education. Do you agree? Answering 'no' means you object.",
+    ),
+]
+
+
+@transaction.atomic
+def categories_seed(school):
+    """The usual categories of R-CON-8, once per school."""
+    for order, (key, nl, en, kind, parent_app, channel, q_nl, q_en) in enumerate(DEFAULT_CATEGORIES):
+        category, created = ConsentCategory.objects.get_or_create(
+            school=school,
+            key=key,
+            defaults={
+                "label_nl": nl,
+                "label_en": en,
+                "kind": kind,
+                "is_parent_app": parent_app,
+                "is_publication_channel": channel,
+                "order": order,
+            },
+        )
+        if created or not category.versions.exists():
+            QuestionVersion.objects.create(category=category, number=1, text_nl=q_nl, text_en=q_en)
+
+
+@transaction.atomic
+def question_text_change(category, *, text_nl, text_en, acting_user, request=None):
+    """A changed question is a new version; earlier answers keep theirs (R-CON-7)."""
+    current = category.current_version()
+    if current is not None and current.text_nl == text_nl and current.text_en == text_en:
+        return current
+    version = QuestionVersion.objects.create(
+        category=category,
+        number=(current.number + 1) if current else 1,
+        text_nl=text_nl,
+        text_en=text_en,
+        created_by=acting_user,
+    )
+    audit_record(
+        "consent.question_changed",
+        actor=acting_user,
+        request=request,
+        obj=category,
+        school_id=category.school_id,
+        details={"version": version.number},
+    )
+    return version
+
+
+def authority_guardian_ids(pupil):
+    return set(GuardianLink.objects.filter(pupil=pupil, has_authority=True).values_list("guardian_id", flat=True))
+
+
+@transaction.atomic
+def answer_record(*, pupil, category, guardian, value, channel, acting_user=None, request=None, scan=None, ground=""):
+    """Record one parent's answer. Only a parent with parental authority gives
+    or withdraws consent (R-CON-6); the answer keeps who, when, how and the
+    exact question text (R-CON-7)."""
+    if category.school_id != pupil.school_id or not category.active:
+        raise PermissionDenied
+    if guardian.pk not in authority_guardian_ids(pupil):
+        raise PermissionDenied(_("Only a parent with parental authority can give or withdraw consent."))
+    if value not in ConsentAnswer.Value.values or channel not in ConsentAnswer.Channel.values:
+        raise ValidationError(_("Unknown answer or channel."))
+    answer = ConsentAnswer.objects.create(
+        pupil=pupil,
+        category=category,
+        guardian=guardian,
+        value=value,
+        version=category.current_version(),
+        channel=channel,
+        entered_by=acting_user,
+        scan=scan,
+        at=timezone.now(),
+    )
+    audit_record(
+        "consent.answered",
+        actor=acting_user,
+        actor_label="" if acting_user else f"guardian #{guardian.pk}",
+        request=request,
+        obj=answer,
+        pupil_id=pupil.pk,
+        school_id=pupil.school_id,
+        ground=ground or ("ouder met gezag" if acting_user is None else "papieren formulier"),
+        details={"category": category.key, "channel": channel},
+    )
+    return answer
+
+
+@dataclass(frozen=True)
+class Effective:
+    allowed: bool
+    state: str  # "given", "refused", "none" (consent) / "objected", "no_objection" (objection)
+    answers: dict  # guardian_id -> newest ConsentAnswer of parents with authority
+
+
+def effective_answers(pupils, categories):
+    """{(pupil_id, category_id): Effective} for every pair, in three queries."""
+    pupil_ids = [p.pk for p in pupils]
+    category_ids = [c.pk for c in categories]
+    authority = {}
+    for link in GuardianLink.objects.filter(pupil_id__in=pupil_ids, has_authority=True).only("pupil_id", "guardian_id"):
+        authority.setdefault(link.pupil_id, set()).add(link.guardian_id)
+    newest = {}
+    rows = ConsentAnswer.objects.filter(pupil_id__in=pupil_ids, category_id__in=category_ids).order_by("at", "pk")
+    for answer in rows.only("pk", "pupil_id", "category_id", "guardian_id", "value", "at", "channel"):
+        newest[(answer.pupil_id, answer.category_id, answer.guardian_id)] = answer
+    result = {}
+    for pupil_id in pupil_ids:
+        holders = authority.get(pupil_id, set())
+        for category in categories:
+            answers = {g: newest[(pupil_id, category.pk, g)] for g in holders if (pupil_id, category.pk, g) in newest}
+            values = {a.value for a in answers.values()}
+            if category.kind == ConsentCategory.Kind.OBJECTION:
+                objected = ConsentAnswer.Value.REFUSED in values
+                result[(pupil_id, category.pk)] = Effective(
+                    not objected, "objected" if objected else "no_objection", answers
+                )
+            elif ConsentAnswer.Value.REFUSED in values:
+                result[(pupil_id, category.pk)] = Effective(False, "refused", answers)
+            elif ConsentAnswer.Value.GIVEN in values:
+                result[(pupil_id, category.pk)] = Effective(True, "given", answers)
+            else:
+                result[(pupil_id, category.pk)] = Effective(False, "none", answers)
+    return result
+
+
+def effective(pupil, category):
+    return effective_answers([pupil], [category])[(pupil.pk, category.pk)]
+
+
+# --- Publications (R-CON-4, R-CON-5) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class Clearance:
+    pupil: Pupil
+    cleared: bool
+    reason: str
+
+
+def publication_check(publication):
+    """Who may appear: on the parent app, those whose parents consented to it;
+    on any other channel only those with a one-off written consent for this
+    publication (R-CON-4)."""
+    appearances = list(publication.appearances.select_related("pupil").order_by("pupil__last_name"))
+    pupils = [a.pupil for a in appearances]
+    answers = effective_answers(pupils, [publication.channel])
+    result = []
+    for appearance in appearances:
+        standing = answers[(appearance.pupil_id, publication.channel_id)]
+        if appearance.one_off_consent_at is not None:
+            result.append(Clearance(appearance.pupil, True, _("written consent for this publication")))
+        elif publication.channel.is_parent_app and standing.allowed:
+            result.append(Clearance(appearance.pupil, True, _("consent for the parent app")))
+        elif publication.channel.is_parent_app:
+            result.append(Clearance(appearance.pupil, False, _("no consent for the parent app")))
+        else:
+            result.append(
+                Clearance(appearance.pupil, False, _("needs a written consent for this publication (R-CON-4)"))
+            )
+    return result
+
+
+def caption_names(publication):
+    """First or last names of pupils of the school that appear in the caption
+    as whole words (R-CON-5)."""
+    caption = publication.caption or ""
+    if not caption.strip():
+        return []
+    words = {w.lower() for w in re.findall(r"[^\W\d_]+", caption)}
+    found = set()
+    names = Pupil.objects.filter(school_id=publication.school_id).values_list("first_name", "last_name")
+    for first, last in names:
+        for name in (first, last):
+            for part in name.split():
+                if len(part) >= 2 and part.lower() in words:
+                    found.add(part)
+    return sorted(found)
+
+
+@transaction.atomic
+def publication_publish(publication, *, acting_user, request=None):
+    """Mark as published, only when every pupil shown is cleared and the
+    caption names no pupil."""
+    publication = Publication.objects.select_for_update().get(pk=publication.pk)
+    blocked = [c for c in publication_check(publication) if not c.cleared]
+    names = caption_names(publication)
+    errors = []
+    if blocked:
+        errors.append(_("%(n)s pupils may not appear in this publication.") % {"n": len(blocked)})
+    if names:
+        errors.append(_("The caption contains a pupil's name; photos and videos never carry names (R-CON-5)."))
+    if errors:
+        raise ValidationError(errors)
+    publication.status = Publication.Status.PUBLISHED
+    publication.published_at = timezone.now()
+    publication.save(update_fields=["status", "published_at"])
+    audit_record(
+        "consent.publication_published",
+        actor=acting_user,
+        request=request,
+        obj=publication,
+        school_id=publication.school_id,
+        details={"pupils": publication.appearances.count()},
+    )
+    return publication
+
+
+def takedown_list(user):
+    """Live publications of this user that show a pupil who is no longer
+    cleared, e.g. after a parent withdrew consent (R-CON-4)."""
+    result = []
+    live = Publication.objects.filter(created_by=user, status=Publication.Status.PUBLISHED).select_related("channel")
+    for publication in live:
+        blocked = [c.pupil for c in publication_check(publication) if not c.cleared]
+        if blocked:
+            result.append((publication, blocked))
+    return result
+
+
+@transaction.atomic
+def one_off_consent_record(appearance, *, guardian, acting_user, request=None, scan=None):
+    """R-CON-4: an explicit written consent for this one publication, given by
+    a parent with parental authority."""
+    if guardian.pk not in authority_guardian_ids(appearance.pupil):
+        raise PermissionDenied(_("Only a parent with parental authority can give consent."))
+    appearance.one_off_consent_at = timezone.now()
+    appearance.one_off_consent_by = guardian
+    appearance.one_off_recorded_by = acting_user
+    appearance.one_off_scan = scan
+    appearance.save(update_fields=["one_off_consent_at", "one_off_consent_by", "one_off_recorded_by", "one_off_scan"])
+    audit_record(
+        "consent.one_off_recorded",
+        actor=acting_user,
+        request=request,
+        obj=appearance.publication,
+        pupil_id=appearance.pupil_id,
+        school_id=appearance.pupil.school_id,
+        ground="schriftelijke toestemming",
+    )
+    return appearance
