@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from consent.models import ConsentAnswer, ConsentCategory, Publication, QuestionVersion
 from privacy_admin.auditlog import audit_record
@@ -252,9 +253,7 @@ def publication_check(publication):
         elif publication.channel.is_parent_app:
             result.append(Clearance(appearance.pupil, False, _("no consent for the parent app")))
         else:
-            result.append(
-                Clearance(appearance.pupil, False, _("needs a written consent for this publication (R-CON-4)"))
-            )
+            result.append(Clearance(appearance.pupil, False, _("needs written consent for this publication")))
     return result
 
 
@@ -284,9 +283,16 @@ def publication_publish(publication, *, acting_user, request=None):
     names = caption_names(publication)
     errors = []
     if blocked:
-        errors.append(_("%(n)s pupils may not appear in this publication.") % {"n": len(blocked)})
+        errors.append(
+            ngettext(
+                "%(n)s pupil may not appear in this publication.",
+                "%(n)s pupils may not appear in this publication.",
+                len(blocked),
+            )
+            % {"n": len(blocked)}
+        )
     if names:
-        errors.append(_("The caption contains a pupil's name; photos and videos never carry names (R-CON-5)."))
+        errors.append(_("The caption contains a pupil's name; photos and videos never carry children's names."))
     if errors:
         raise ValidationError(errors)
     publication.status = Publication.Status.PUBLISHED

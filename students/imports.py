@@ -91,6 +91,7 @@ from django.core.validators import validate_email
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from privacy_admin.auditlog import audit_record
 from privacy_admin.models import Group
@@ -291,7 +292,10 @@ def _read_csv(source, columns):
         errors.append(RowError(1, _("the header misses the columns: %(columns)s") % {"columns": ", ".join(missing)}))
     if unknown:
         # Not quoted: a file without a header would put a pupil's data here.
-        errors.append(RowError(1, _("the header has %(count)d unknown columns") % {"count": len(unknown)}))
+        message = ngettext(
+            "the header has %(count)d unknown column", "the header has %(count)d unknown columns", len(unknown)
+        )
+        errors.append(RowError(1, message % {"count": len(unknown)}))
     if len(set(header)) != len(header):
         errors.append(RowError(1, _("the header names a column twice")))
     if errors:
