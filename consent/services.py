@@ -246,7 +246,15 @@ def publication_check(publication):
     result = []
     for appearance in appearances:
         standing = answers[(appearance.pupil_id, publication.channel_id)]
-        if appearance.one_off_consent_at is not None:
+        withdrawn = appearance.one_off_consent_at is not None and any(
+            a.value == ConsentAnswer.Value.REFUSED and a.at > appearance.one_off_consent_at
+            for a in standing.answers.values()
+        )
+        if withdrawn:
+            # A refusal after the one-off consent withdraws it: consent can be
+            # withdrawn at any moment and the stricter parent wins (R-CON-2, R-CON-6).
+            result.append(Clearance(appearance.pupil, False, _("consent withdrawn after it was given")))
+        elif appearance.one_off_consent_at is not None:
             result.append(Clearance(appearance.pupil, True, _("written consent for this publication")))
         elif publication.channel.is_parent_app and standing.allowed:
             result.append(Clearance(appearance.pupil, True, _("consent for the parent app")))
@@ -279,6 +287,8 @@ def publication_publish(publication, *, acting_user, request=None):
     """Mark as published, only when every pupil shown is cleared and the
     caption names no pupil."""
     publication = Publication.objects.select_for_update().get(pk=publication.pk)
+    if publication.status != Publication.Status.DRAFT:
+        raise ValidationError(_("Only a draft can be published."))
     blocked = [c for c in publication_check(publication) if not c.cleared]
     names = caption_names(publication)
     errors = []

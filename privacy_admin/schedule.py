@@ -29,6 +29,13 @@ BEAT_SCHEDULE = {
         "schedule": crontab(minute=5),
         "options": {"expires": 1800, "time_limit": 300},
     },
+    # Nightly at 03:25: remove used and expired login codes of the parents'
+    # portal; they hold an e-mail address and are worthless after 10 minutes.
+    "consent-purge-login-codes": {
+        "task": "consent.tasks.purge_parent_login_codes",
+        "schedule": crontab(hour=3, minute=25),
+        "options": {"expires": 3600, "time_limit": 300},
+    },
     # Every hour at :20: record assignments and involvements whose end date
     # passed (R-ACC-2, R-ACC-3) and remove the guardian permission of expired
     # involvements. The policy refuses them from the next request on (S-14);
@@ -37,5 +44,15 @@ BEAT_SCHEDULE = {
         "task": "students.tasks.expire_grants",
         "schedule": crontab(minute=20),
         "options": {"expires": 1800, "time_limit": 300},
+    },
+    # Daily at 07:30: the yearly reminder to parents that they can change
+    # their privacy preferences at any moment (R-CON-3). It goes out on the
+    # first run on or after each school's reminder date (default 1 September),
+    # before the school day starts; reminder rows make it once per parent per
+    # school year (S-28), and parents added later get theirs the next morning.
+    "consent-yearly-reminder": {
+        "task": "consent.tasks.send_yearly_reminders",
+        "schedule": crontab(hour=7, minute=30),
+        "options": {"expires": 3600, "time_limit": 1800},
     },
 }

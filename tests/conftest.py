@@ -51,6 +51,8 @@ def _fast_settings(settings):
     # would make a right code after a wrong one wait a second.
     settings.OTP_THROTTLE_FACTOR = 0
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    # Tests read English texts; tests/test_i18n.py proves the Dutch default.
+    settings.LANGUAGE_CODE = "en"
 
 
 def totp_code(user, offset_steps=0):

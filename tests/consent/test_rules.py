@@ -136,3 +136,68 @@ def test_effective_answers_constant_queries(categories_a, school_a, group5_a, mo
         counts.append(len(ctx.captured_queries))
         assert all(result[(p.pk, categories_a["parro"].pk)].allowed for p in pupils)
     assert counts[0] == counts[1] <= 3
+
+
+def test_refusal_after_one_off_consent_withdraws_it(categories_a, child, mother, father, teacher_a):
+    """R-CON-2, R-CON-4, R-CON-6: a one-off written consent for a website
+    publication is withdrawn by a later refusal of a parent with authority;
+    the live publication then lands on the takedown list."""
+    import datetime
+
+    from consent.models import Publication, PublicationPupil
+    from consent.services import one_off_consent_record, publication_check, publication_publish, takedown_list
+
+    publication = Publication.objects.create(
+        school=child.school, channel=categories_a["website"], date=datetime.date(2025, 6, 1),
+        description="Sportdag", created_by=teacher_a,
+    )  # fmt: skip
+    appearance = PublicationPupil.objects.create(publication=publication, pupil=child)
+    one_off_consent_record(appearance, guardian=mother, acting_user=teacher_a)
+    assert publication_check(publication)[0].cleared
+    publication_publish(publication, acting_user=teacher_a)
+    _answer(child, categories_a["website"], father, "refused")
+    assert not publication_check(publication)[0].cleared
+    assert [p for p, _pupils in takedown_list(teacher_a)] == [publication]
+
+
+def test_published_publication_cannot_be_published_again(categories_a, child, mother, teacher_a):
+    """R-CON-4: only a draft is published; the record of when stays."""
+    import datetime
+
+    from django.core.exceptions import ValidationError
+
+    from consent.models import Publication, PublicationPupil
+    from consent.services import publication_publish
+
+    _answer(child, categories_a["parro"], mother, "given")
+    publication = Publication.objects.create(
+        school=child.school, channel=categories_a["parro"], date=datetime.date(2025, 6, 1),
+        description="Uitje", created_by=teacher_a,
+    )  # fmt: skip
+    PublicationPupil.objects.create(publication=publication, pupil=child)
+    first = publication_publish(publication, acting_user=teacher_a).published_at
+    with pytest.raises(ValidationError):
+        publication_publish(publication, acting_user=teacher_a)
+    publication.refresh_from_db()
+    assert publication.published_at == first
+
+
+def test_login_codes_purged(db):
+    """S-28, S-24: used and expired parents' login codes are removed nightly, twice is harmless."""
+    import datetime
+
+    from django.utils import timezone
+
+    from consent.models import ParentLoginCode
+    from consent.tasks import purge_parent_login_codes
+
+    now = timezone.now()
+    ParentLoginCode.objects.create(
+        email="a@example.org", code_hash="x", created_at=now, expires_at=now - datetime.timedelta(minutes=1)
+    )
+    ParentLoginCode.objects.create(
+        email="b@example.org", code_hash="y", created_at=now, expires_at=now + datetime.timedelta(minutes=9)
+    )
+    assert purge_parent_login_codes.delay().get() == {"removed": 1}
+    assert purge_parent_login_codes.delay().get() == {"removed": 0}
+    assert ParentLoginCode.objects.count() == 1

@@ -14,6 +14,8 @@ import datetime
 import pytest
 from django.urls import reverse
 
+from consent.models import ConsentCategory, Publication, PublicationPupil
+from consent.services import categories_seed
 from privacy_admin.models import Membership
 from students.models import Document, Guardian, GuardianLink, SupportNeed
 from tests.conftest import make_staff
@@ -75,6 +77,29 @@ TABLE = {
     "grant_involvement_end": ({"involvement_id": 1}, every(405)),
     "brp_import": ({}, only({"app_admin_a"}, deny=403)),
     "brp_import_confirm": ({}, every(405)),
+    # Consent: the dossier tab, the group matrix, categories (director, admin)
+    "dossier_consent": (PUPIL, only(FULL_A)),
+    "dossier_consent_entry": (PUPIL, every(405)),
+    "consent_matrix": ({"group_id": "@group5_a"}, {**only(FULL_A), "fg": 403}),
+    "consent_categories": ({}, only({"director_a", "app_admin_a"}, deny=403)),
+    "consent_category_add": ({"school_id": "@school_a"}, only({"director_a", "app_admin_a"}, deny=403)),
+    "consent_category_edit": ({"category_id": "@category"}, only({"director_a", "app_admin_a"}, deny=403)),
+    "consent_reminder_date": ({"school_id": "@school_a"}, only({"director_a", "app_admin_a"}, deny=403)),
+    "parent_invite": ({**PUPIL, "link_id": "@link"}, every(405)),
+    # The parents' portal: its own realm, a staff session opens nothing there.
+    "parent_home": ({}, every(302)),
+    "parent_login": ({}, every(200)),
+    "parent_login_code": ({}, every(302)),
+    "parent_logout": ({}, every(302)),
+    "parent_preferences": (PUPIL, every(302)),
+    # Publications (R-CON-4, R-CON-5)
+    "publication_list": ({}, only(FULL_A | {"teacher_b"}, deny=403)),
+    "publication_new": ({}, only(FULL_A | {"teacher_b"}, deny=403)),
+    "publication_detail": ({"publication_id": "@publication"}, only(FULL_A)),
+    "publication_edit": ({"publication_id": "@publication"}, only(FULL_A)),
+    "publication_one_off": ({"publication_id": "@publication", "appearance_id": "@appearance"}, every(405)),
+    "publication_publish": ({"publication_id": "@publication"}, every(405)),
+    "publication_take_down": ({"publication_id": "@publication"}, every(405)),
     # Pupils and dossiers
     "pupil_search": ({}, only(DOSSIER_ROLES, deny=403)),
     "pupil_find_by_bsn": ({}, every(405)),
@@ -108,7 +133,17 @@ def world(request, school_a, group5_a, pupil_a5, teacher_a, app_admin_a, directo
         pupil=pupil_a5, filename="a.pdf", content_type="application/pdf", size=5, content="JVBERi0="
     )
     cast = {role: request.getfixturevalue(role) for role in ROLES}
+    categories_seed(school_a)
+    website = ConsentCategory.objects.get(school=school_a, key="website")
+    publication = Publication.objects.create(
+        school=school_a, channel=website, date=datetime.date(2025, 6, 1), description="Sportdag", created_by=teacher_a
+    )
+    appearance = PublicationPupil.objects.create(publication=publication, pupil=pupil_a5)
     return {
+        "school_a": school_a.pk,
+        "category": website.pk,
+        "publication": publication.pk,
+        "appearance": appearance.pk,
         "pupil": pupil_a5.pk,
         "teacher_a": teacher_a.pk,
         "membership": Membership.objects.get(user=teacher_a).pk,
