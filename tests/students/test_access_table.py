@@ -182,3 +182,44 @@ def test_admin_site_only_for_superuser(world, verified_client):
     root.is_superuser = root.is_staff = True
     root.save()
     assert verified_client(root).get("/admin/").status_code == 200
+
+
+# The method dimension: what each role gets when it POSTs (an empty form) to
+# the URLs that only take POST. 302 and 200 are the view's own answers (done,
+# or a form with errors); 403 a role without the capability; 404 an object
+# outside the role's reach.
+POST_TABLE = {
+    "logout": every(302),
+    "session_end": every(404),
+    "sessions_end_others": every(302),
+    "backup_codes_new": every(200),
+    "second_factor_replace": every(302),
+    "staff_role_revoke": only({"app_admin_a"}, ok=302, deny=403),
+    "staff_set_active": only({"app_admin_a"}, ok=302, deny=403),
+    "staff_second_factor_reset": only({"app_admin_a"}, ok=302, deny=403),
+    "grant_assignment_end": only({"director_a", "app_admin_a"}, ok=404, deny=403),
+    "grant_involvement_end": only({"director_a", "app_admin_a"}, ok=404, deny=403),
+    "brp_import_confirm": only({"app_admin_a"}, ok=302, deny=403),
+    "pupil_find_by_bsn": only({"director_a", "app_admin_a"}, ok=302, deny=403),
+    "dossier_consent_entry": only(FULL_A, ok=200),
+    "parent_invite": only(FULL_A, ok=302),
+    "publication_one_off": only(FULL_A, ok=200),
+    "publication_publish": only(FULL_A, ok=302),
+    "publication_take_down": only(FULL_A, ok=302),
+}
+
+
+def test_every_post_only_url_is_in_the_post_table():
+    """S-10: the method dimension covers every POST-only URL."""
+    post_only = {name for name, (_kwargs, expected) in TABLE.items() if set(expected.values()) == {405}}
+    assert post_only == set(POST_TABLE)
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("name", sorted(POST_TABLE))
+def test_post_matrix(name, role, world, verified_client):
+    """S-10, S-11, S-15: a POST by each role gets exactly the table's answer."""
+    kwargs_spec, _get = TABLE[name]
+    kwargs = {k: (world[v[1:]] if isinstance(v, str) and v.startswith("@") else v) for k, v in kwargs_spec.items()}
+    response = verified_client(world["cast"][role]).post(reverse(name, kwargs=kwargs), {})
+    assert response.status_code == POST_TABLE[name][role], (name, role)
