@@ -19,6 +19,7 @@ from django.db.models import Max
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from consent import services
@@ -220,7 +221,11 @@ def dossier_consent_entry(request, pupil_id):
             reason = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
             form.add_error(None, reason or _("These answers cannot be recorded."))
         else:
-            messages.success(request, _("%(n)s answers were recorded.") % {"n": len(recorded)})
+            messages.success(
+                request,
+                ngettext("%(n)s answer was recorded.", "%(n)s answers were recorded.", len(recorded))
+                % {"n": len(recorded)},
+            )
             return redirect("dossier_consent", pupil_id=access.pupil.pk)
     context = _tab_context(access, categories, entry_form=form, upload_form=upload)
     return render(request, "consent/staff_dossier_consent.html", context)

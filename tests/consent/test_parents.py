@@ -183,7 +183,7 @@ def test_expired_code_is_refused(client, categories_a, child, mother):
     code = _code_in(mail.outbox[0])
     ParentLoginCode.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     response = client.post(CODE, {"code": code})
-    assert response.status_code == 200 and "has expired" in response.content.decode()
+    assert response.status_code == 200 and "verlopen" in response.content.decode()
     assert parents.EMAIL_KEY not in client.session
     assert AuditEvent.objects.get(action="parent.login_failed").details["reason"] == "no_live_code"
 
@@ -252,7 +252,7 @@ def test_codes_are_throttled_per_address_known_or_not(client, categories_a, chil
         for _attempt in range(3):
             assert ask_code(browser, email)["Location"] == CODE
         refused = ask_code(browser, email)
-        assert refused.status_code == 200 and "Too many codes" in refused.content.decode()
+        assert refused.status_code == 200 and "te veel codes aangevraagd" in refused.content.decode()
     assert len(mail.outbox) == 3
     assert ParentLoginCode.objects.count() == 3
     assert AuditEvent.objects.filter(action="parent.code_limit_reached").count() == 2
@@ -269,7 +269,7 @@ def test_codes_are_throttled_per_client_address(client, categories_a, child, mot
     for n in range(20):
         assert ask_code(client, f"guess{n}@example.org")["Location"] == CODE
     refused = ask_code(client, mother.email)
-    assert refused.status_code == 200 and "Too many codes" in refused.content.decode()
+    assert refused.status_code == 200 and "te veel codes aangevraagd" in refused.content.decode()
     assert mail.outbox == []
     assert ask_code(Client(REMOTE_ADDR="192.0.2.7"), mother.email)["Location"] == CODE
 
@@ -283,7 +283,7 @@ def test_wrong_codes_are_throttled_per_client_address(client, categories_a, chil
     for _attempt in range(parents.CODE_FAILURES_PER_CLIENT):
         client.post(CODE, {"code": "123456"})
     refused = client.post(CODE, {"code": "123456"})
-    assert "Too many wrong codes" in refused.content.decode()
+    assert "te veel onjuiste codes" in refused.content.decode()
     assert AuditEvent.objects.filter(action="parent.login_failed").count() == parents.CODE_FAILURES_PER_CLIENT
     assert sign_in(Client(REMOTE_ADDR="192.0.2.8"), mother.email)
 
@@ -409,7 +409,7 @@ def test_parent_with_authority_changes_a_preference(client, categories_a, child,
     event = AuditEvent.objects.get(action="consent.answered")
     assert event.actor_id is None and event.actor_label == f"guardian #{mother.pk}"
     page = client.get(HOME).content.decode()
-    assert "was saved" in page
+    assert "is opgeslagen" in page
 
 
 def test_confirmation_mail_carries_no_personal_data(client, categories_a, child, mother):
@@ -471,7 +471,7 @@ def test_answer_to_a_reworded_question_is_not_recorded(client, categories_a, chi
     assert response.status_code == 200
     assert not ConsentAnswer.objects.exists()
     page = response.content.decode()
-    assert "Nieuwe vraag over de website?" in page and "reworded" in page
+    assert "Nieuwe vraag over de website?" in page and "anders geformuleerd" in page
     resend = {k: v for k, v in data.items()}
     resend[f"version_{website.pk}"] = str(website.current_version().pk)
     assert client.post(f"/parents/kind/{child.pk}/voorkeuren/", resend).status_code == 302
@@ -571,7 +571,7 @@ def test_bad_input_stores_nothing(mutate, client, categories_a, child, mother):
     mutate(data, categories_a)
     response = committed(client.post, f"/parents/kind/{child.pk}/voorkeuren/", data)
     assert response.status_code in (200, 400)
-    assert "not saved" in response.content.decode()
+    assert "niet opgeslagen" in response.content.decode()
     assert not ConsentAnswer.objects.exists()
     assert len(mail.outbox) == 1
 
