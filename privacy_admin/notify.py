@@ -31,8 +31,7 @@ NOTICES = {
         gettext_lazy("The parents' portal of your child's school"),
         gettext_lazy(
             "Your child's school invites you to its parents' portal. There you see and change your "
-            "privacy preferences at any moment, and you can ask to view your child's dossier. You log in "
-            "with this e-mail address and a code we send you."
+            "privacy preferences at any moment. You log in with this e-mail address and a code we send you."
         ),
     ),
     "parent_preferences_changed": (
@@ -54,6 +53,22 @@ NOTICES = {
         gettext_lazy(
             "The two-step login of your staff account was reset. At your next login you will set "
             "it up again. If you did not expect this, tell your application admin at once."
+        ),
+    ),
+    # Data breaches (breaches/): the link leads to the incident; what happened
+    # is only ever read in the portal (R-BRK-1, R-DIS-6).
+    "breach_reported": (
+        gettext_lazy("A (suspected) data breach was reported"),
+        gettext_lazy(
+            "A staff member reported a (suspected) data breach. The 72-hour clock for notifying the "
+            "Autoriteit Persoonsgegevens is running. Log in to read the report."
+        ),
+    ),
+    "breach_escalation": (
+        gettext_lazy("Data breach: no decision yet"),
+        gettext_lazy(
+            "A reported data breach has no decision yet on notifying the Autoriteit Persoonsgegevens, "
+            "and the 72-hour deadline is coming closer. Log in to see the incident and its clock."
         ),
     ),
 }

@@ -24,6 +24,9 @@ class SchoolRole(models.TextChoices):
 class FoundationRole(models.TextChoices):
     FG = "fg", _("Data protection officer (FG)")
     BOARD = "bestuurder", _("Board member (bestuurder)")
+    # Stands in for the FG: alerted with the FG about every data breach and
+    # keeps the register when the FG is away (R-BRK-1).
+    FG_DEPUTY = "fg_plaatsvervanger", _("Deputy data protection officer")
 
 
 CAPABILITIES = {
@@ -70,6 +73,7 @@ ROLE_CAPABILITIES = {
         "foundation.overview",
     },
     FoundationRole.BOARD: {"portal.use", "breach.report", "foundation.overview"},
+    FoundationRole.FG_DEPUTY: {"portal.use", "breach.report", "breach.manage", "foundation.overview"},
 }
 
 

@@ -55,4 +55,13 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=7, minute=30),
         "options": {"expires": 3600, "time_limit": 1800},
     },
+    # Every 15 minutes: escalate data breaches without a decision at 24, 48
+    # and 60 hours after awareness (FG, deputy, bestuurder), ahead of the
+    # AP's 72-hour deadline (R-BRK-2). Each step is a unique row per breach,
+    # so it is sent once however often beat fires (S-28).
+    "breach-escalation": {
+        "task": "breaches.tasks.escalate_breaches",
+        "schedule": crontab(minute="*/15"),
+        "options": {"expires": 600, "time_limit": 300},
+    },
 }

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "privacy_admin.apps.CoreConfig",
     "students.apps.StudentsConfig",
     "consent.apps.ConsentConfig",
+    "breaches.apps.BreachesConfig",
 ]
 
 MIDDLEWARE = [

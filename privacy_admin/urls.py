@@ -58,6 +58,7 @@ urlpatterns = [
     path("beheer/audit/", portal.audit_log, name="audit_log"),
     path("", include("students.urls")),
     path("", include("consent.urls")),
+    path("", include("breaches.urls")),
     # Django's admin, for the technical administrator; behind the same gate.
     path("admin/", admin.site.urls),
 ]

@@ -25,7 +25,7 @@ def test_roles_of_the_privacy_statement_exist():
         "tijdelijke_leerkracht",
         "ondersteuningsteam",
     }
-    assert set(FoundationRole.values) == {"fg", "bestuurder"}
+    assert set(FoundationRole.values) == {"fg", "bestuurder", "fg_plaatsvervanger"}
     assert set(ROLE_CAPABILITIES) == set(SchoolRole) | set(FoundationRole)
 
 

@@ -14,6 +14,7 @@ import datetime
 import pytest
 from django.urls import reverse
 
+from breaches.models import Breach
 from consent.models import ConsentCategory, Publication, PublicationPupil
 from consent.services import categories_seed
 from privacy_admin.models import Membership
@@ -119,6 +120,16 @@ TABLE = {
     "document_download": ({**PUPIL, "document_id": "@document"}, only(FULL_A)),
     "record_add": ({**PUPIL, "record_type": "support"}, only(FULL_A)),
     "record_edit": ({**PUPIL, "record_type": "support", "record_id": "@support_need"}, only(FULL_A)),
+    # Data breaches (R-BRK-1..4): every staff member reports and sees their
+    # own; the director their school's; the FG all and keeps the register.
+    "breach_report": ({}, every(200)),
+    "breach_mine": ({}, every(200)),
+    "breach_register": ({}, every(200)),
+    "breach_export": ({}, only({"fg"}, deny=403)),
+    "breach_detail": ({"breach_id": "@breach"}, only({"teacher_a", "director_a", "fg"})),
+    "breach_step": ({"breach_id": "@breach", "step": "decide"}, only({"fg"}, deny=403)),
+    "breach_ap_form": ({"breach_id": "@breach"}, only({"fg"}, deny=403)),
+    "breach_letter": ({"breach_id": "@breach"}, only({"fg"}, deny=403)),
 }
 # Django's admin: only a verified superuser; all of the cast are sent to its login.
 ADMIN_PREFIX = "admin:"
@@ -139,7 +150,16 @@ def world(request, school_a, group5_a, pupil_a5, teacher_a, app_admin_a, directo
         school=school_a, channel=website, date=datetime.date(2025, 6, 1), description="Sportdag", created_by=teacher_a
     )
     appearance = PublicationPupil.objects.create(publication=publication, pupil=pupil_a5)
+    breach = Breach.objects.create(
+        foundation=school_a.foundation,
+        school=school_a,
+        reporter=teacher_a,
+        aware_at=datetime.datetime(2026, 1, 5, 9, 0, tzinfo=datetime.UTC),
+        what_happened="x",
+        data_concerned="y",
+    )
     return {
+        "breach": breach.pk,
         "school_a": school_a.pk,
         "category": website.pk,
         "publication": publication.pk,
