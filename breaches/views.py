@@ -18,6 +18,7 @@ from breaches.models import DEFAULT_LETTER, Breach, ParentLetterTemplate
 from breaches.policy import breach_access, managed_breach, visible_breaches
 from privacy_admin.auditlog import audit_record
 from privacy_admin.models import Foundation, School
+from privacy_admin.pdf import pdf_response
 from privacy_admin.views.auth import require_recent_second_factor
 from privacy_admin.views.portal import require_capability
 
@@ -230,18 +231,23 @@ def breach_ap_form(request, breach_id):
     """R-BRK-4: the sections 0-9 of the AP's notification form, filled from
     the register; printable (print stylesheet) and ready to copy."""
     breach = managed_breach(request.user, breach_id)
-    foundation = breach.foundation
-    return render(
-        request,
-        "breaches/ap_form.html",
-        {
-            "breach": breach,
-            "foundation": foundation,
-            "effects": [label for value, label in Breach.Effect.choices if value in breach.effects],
-            "categories": [label for value, label in Breach.DataCategory.choices if value in breach.data_categories],
-            "follow_up": breach.ap_reference != "",
-        },
-    )
+    context = {
+        "breach": breach,
+        "foundation": breach.foundation,
+        "effects": [label for value, label in Breach.Effect.choices if value in breach.effects],
+        "categories": [label for value, label in Breach.DataCategory.choices if value in breach.data_categories],
+        "follow_up": breach.ap_reference != "",
+    }
+    if request.GET.get("format") == "pdf":
+        audit_record("breach.ap_form_pdf", request=request, obj=breach, school_id=breach.school_id)
+        return pdf_response(
+            request,
+            "breaches/ap_form.html",
+            context,
+            title=f"AP {breach.number}",
+            filename=f"ap-melding-{breach.pk}.pdf",
+        )
+    return render(request, "breaches/ap_form.html", context)
 
 
 @require_capability("breach.manage")

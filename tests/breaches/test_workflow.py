@@ -263,3 +263,21 @@ def test_letter_to_parents_uses_the_school_template(breach, school_a, fg_client)
     )
     body = fg_client.get(url).content.decode()
     assert "Beste ouders van School A: Lijst verstuurd naar verkeerde ouder {x.__class__}" in body
+
+
+def test_ap_form_as_pdf(breach, fg_client):
+    """R-BRK-4, issue 8 item 5: the AP form also comes as a PDF with the same
+    sections 0-9; downloading it is audited."""
+    from privacy_admin.models import AuditEvent
+    from privacy_admin.pdf import _Collector
+
+    fg_client.post(step_url(breach, "assess"), ASSESS)
+    url = reverse("breach_ap_form", kwargs={"breach_id": breach.pk})
+    response = fg_client.get(url + "?format=pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF") and len(response.content) > 1500
+    collector = _Collector()
+    collector.feed(fg_client.get(url).content.decode())
+    headings = [text for kind, text in collector.blocks if kind == "h2"]
+    assert [h.split(".")[0] for h in headings] == [str(n) for n in range(10)]
+    assert AuditEvent.objects.filter(action="breach.ap_form_pdf").exists()
