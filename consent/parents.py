@@ -40,7 +40,7 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 
 from consent.models import ConsentAnswer, ConsentCategory, ParentLoginCode, QuestionVersion
-from consent.services import answer_record, effective_answers
+from consent.services import answer_record, effective_answers, has_one_off_since
 from privacy_admin.auditlog import audit_record
 from privacy_admin.models import AuditEvent
 from privacy_admin.net import client_ip
@@ -448,7 +448,15 @@ def parent_preferences_change(request, access, rows, values, *, email):
     changed = []
     for row in rows:
         value = values.get(row.category.pk)
-        if not value or (row.own is not None and row.own.value == value):
+        if not value:
+            continue
+        unchanged = row.own is not None and row.own.value == value
+        # A "no" repeated after signing a one-off written consent withdraws that
+        # consent, so it is recorded (R-CON-2, R-CON-4).
+        withdraws_one_off = value == ConsentAnswer.Value.REFUSED and has_one_off_since(
+            access.pupil, row.category, access.guardian, row.own.at if row.own is not None else None
+        )
+        if unchanged and not withdraws_one_off:
             continue
         answer_record(
             pupil=access.pupil,

@@ -250,7 +250,15 @@ def publication_check(publication):
             a.value == ConsentAnswer.Value.REFUSED and a.at > appearance.one_off_consent_at
             for a in standing.answers.values()
         )
-        if withdrawn:
+        # The stricter parent wins (R-CON-6): one parent's written consent does
+        # not override the standing refusal of another parent with authority.
+        other_refuses = appearance.one_off_consent_at is not None and any(
+            a.value == ConsentAnswer.Value.REFUSED and guardian_id != appearance.one_off_consent_by_id
+            for guardian_id, a in standing.answers.items()
+        )
+        if other_refuses:
+            result.append(Clearance(appearance.pupil, False, _("another parent with authority refused")))
+        elif withdrawn:
             # A refusal after the one-off consent withdraws it: consent can be
             # withdrawn at any moment and the stricter parent wins (R-CON-2, R-CON-6).
             result.append(Clearance(appearance.pupil, False, _("consent withdrawn after it was given")))
@@ -263,6 +271,19 @@ def publication_check(publication):
         else:
             result.append(Clearance(appearance.pupil, False, _("needs written consent for this publication")))
     return result
+
+
+def has_one_off_since(pupil, category, guardian, since):
+    """Whether this parent signed a one-off consent for a publication on this
+    channel after `since`: repeating a refusal then withdraws it (R-CON-2)."""
+    from consent.models import PublicationPupil
+
+    appearances = PublicationPupil.objects.filter(
+        pupil=pupil, publication__channel=category, one_off_consent_by=guardian, one_off_consent_at__isnull=False
+    )
+    if since is not None:
+        appearances = appearances.filter(one_off_consent_at__gt=since)
+    return appearances.exists()
 
 
 def caption_names(publication):

@@ -201,3 +201,41 @@ def test_login_codes_purged(db):
     assert purge_parent_login_codes.delay().get() == {"removed": 1}
     assert purge_parent_login_codes.delay().get() == {"removed": 0}
     assert ParentLoginCode.objects.count() == 1
+
+
+def test_one_parents_one_off_does_not_override_other_parents_refusal(categories_a, child, mother, father, teacher_a):
+    """R-CON-6: the stricter parent wins, also against a one-off written consent."""
+    import datetime
+
+    from consent.models import Publication, PublicationPupil
+    from consent.services import one_off_consent_record, publication_check
+
+    _answer(child, categories_a["website"], father, "refused")
+    publication = Publication.objects.create(
+        school=child.school, channel=categories_a["website"], date=datetime.date(2025, 6, 1),
+        description="Sportdag", created_by=teacher_a,
+    )  # fmt: skip
+    appearance = PublicationPupil.objects.create(publication=publication, pupil=child)
+    one_off_consent_record(appearance, guardian=mother, acting_user=teacher_a)
+    assert not publication_check(publication)[0].cleared
+
+
+def test_repeated_no_in_the_portal_withdraws_a_one_off(categories_a, child, mother, teacher_a):
+    """R-CON-2, R-CON-4: a parent who refused in general, then signed a one-off
+    consent, withdraws it by answering "no" again in the portal."""
+    import datetime
+
+    from consent.models import Publication, PublicationPupil
+    from consent.services import has_one_off_since, one_off_consent_record, publication_check
+
+    first = _answer(child, categories_a["website"], mother, "refused")
+    publication = Publication.objects.create(
+        school=child.school, channel=categories_a["website"], date=datetime.date(2025, 6, 1),
+        description="Sportdag", created_by=teacher_a,
+    )  # fmt: skip
+    appearance = PublicationPupil.objects.create(publication=publication, pupil=child)
+    one_off_consent_record(appearance, guardian=mother, acting_user=teacher_a)
+    assert publication_check(publication)[0].cleared
+    assert has_one_off_since(child, categories_a["website"], mother, first.at)
+    _answer(child, categories_a["website"], mother, "refused")
+    assert not publication_check(publication)[0].cleared
