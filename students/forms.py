@@ -85,7 +85,9 @@ class PupilForm(forms.ModelForm):
         pupil = self.instance
         self.fields["group"].queryset = pupil.school.groups.all() if pupil.school_id else self.fields["group"].queryset
         if show_bsn:
-            self.fields["bsn"].initial = pupil.bsn
+            # Never pre-filled: showing the BSN is an audited act of its own
+            # (the dossier's "Show BSN" page, S-21); empty means unchanged.
+            self.fields["bsn"].help_text = _("Leave empty to keep the recorded BSN; fill in to change it.")
         else:
             del self.fields["bsn"]
 
@@ -103,7 +105,7 @@ class PupilForm(forms.ModelForm):
 
     def save(self, commit=True):
         pupil = super().save(commit=False)
-        if "bsn" in self.fields and "bsn" in self.changed_data:
+        if "bsn" in self.fields and self.cleaned_data.get("bsn"):
             pupil.set_bsn(self.cleaned_data["bsn"])
         if commit:
             pupil.save()

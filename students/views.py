@@ -161,9 +161,17 @@ def dossier(request, pupil_id):
     access = dossier_access(request.user, pupil_id)
     pupil = access.pupil
     context = _dossier_context(access, "admin")
-    context["enrolment"] = getattr(pupil, "enrolment", None)
-    context["paper"] = PaperDossier.objects.filter(pupil=pupil).first()
-    context["guardian_links"] = pupil.guardian_links.select_related("guardian").order_by("pk")
+    # Sections the access does not cover stay None, and the template skips them.
+    context.update(
+        dict.fromkeys(("enrolment", "paper", "guardian_links", "addresses", "events", "attendance", "funding"))
+    )
+    # Parents' contact data and the enrolment are shown only to those whose
+    # access covers them (an assignment names its record types, R-ACC-2).
+    if access.can_view("enrolment_event"):
+        context["enrolment"] = getattr(pupil, "enrolment", None)
+        context["paper"] = PaperDossier.objects.filter(pupil=pupil).first()
+    if access.can_view("contact"):
+        context["guardian_links"] = pupil.guardian_links.select_related("guardian").order_by("pk")
     for record_type, key in (
         ("contact", "addresses"),
         ("enrolment_event", "events"),
@@ -184,6 +192,9 @@ def dossier_substantive(request, pupil_id):
         raise Http404
     pupil = access.pupil
     context = _dossier_context(access, "substantive")
+    context.update(
+        dict.fromkeys(("support_needs", "results", "conversations", "agreements", "documents", "health_notes"))
+    )
     with transaction.atomic():
         actions.dossier_read(access, "substantive", request=request)
         if access.can_view("support"):
@@ -360,7 +371,9 @@ def document_download(request, pupil_id, document_id):
         raise Http404
     with transaction.atomic():
         document = record_for(access, Document, document_id)
-        if document.conversation_id is None and not access.can_view("document"):
+        # An attachment belongs to its conversation report: the right to see
+        # reports decides, not the right to see loose documents.
+        if not access.can_view("conversation" if document.conversation_id else "document"):
             raise Http404
         actions.dossier_read(access, "document", request=request, details={"document": document.pk})
         content = base64.b64decode(document.content)

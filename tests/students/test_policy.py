@@ -95,3 +95,55 @@ def test_inactive_user_sees_nothing(school_a, pupil_a5):
     user = make_staff("gone_teacher", school=school_a, role=SchoolRole.TEACHER)
     user.is_active = False
     assert list(visible_pupils(user)) == []
+
+
+def test_assignment_shows_only_its_record_types(verified_client, substitute_a, pupil_a5, school_a, group5_a):
+    """R-ACC-2, S-12: a substitute assigned progress only sees no parents'
+    contact data, no enrolment, no attendance on the dossier page."""
+    from students.models import Guardian, GuardianLink
+
+    guardian = Guardian.objects.create(last_name="Vijfje", email="ouder.vijfje@example.org")
+    GuardianLink.objects.create(pupil=pupil_a5, guardian=guardian)
+    Assignment.objects.create(
+        user=substitute_a, school=school_a, group=group5_a, record_types=["progress"],
+        valid_from=TODAY - DAY, valid_until=TODAY + DAY,
+    )  # fmt: skip
+    page = verified_client(substitute_a).get(f"/leerlingen/{pupil_a5.pk}/").content.decode()
+    assert "ouder.vijfje@example.org" not in page
+    assert "Enrolment" not in page and "Attendance and absence" not in page
+
+
+def test_conversation_attachment_needs_conversation_right(verified_client, substitute_a, pupil_a5, school_a, group5_a):
+    """R-ACC-2, S-11: an attachment of a conversation report is not served to
+    someone who may see loose documents but not conversation reports."""
+    from students.models import ConversationReport, Document
+
+    report = ConversationReport.objects.create(pupil=pupil_a5, date=TODAY, participants="x", report="y")
+    document = Document.objects.create(
+        pupil=pupil_a5,
+        conversation=report,
+        filename="a.pdf",
+        content_type="application/pdf",
+        size=5,
+        content="JVBERi0=",
+    )
+    Assignment.objects.create(
+        user=substitute_a, school=school_a, group=group5_a, record_types=["document"],
+        valid_from=TODAY - DAY, valid_until=TODAY + DAY,
+    )  # fmt: skip
+    response = verified_client(substitute_a).get(f"/leerlingen/{pupil_a5.pk}/documenten/{document.pk}/")
+    assert response.status_code == 404
+
+
+def test_pupil_edit_form_never_shows_the_bsn(verified_client, director_a, pupil_a5):
+    """S-21, S-13: the edit form does not pre-fill the BSN (showing it is an
+    audited act of its own); leaving it empty keeps the recorded BSN."""
+    client = verified_client(director_a)
+    assert pupil_a5.bsn not in client.get(f"/leerlingen/{pupil_a5.pk}/gegevens/").content.decode()
+    response = client.post(
+        f"/leerlingen/{pupil_a5.pk}/gegevens/",
+        {"first_name": "Anna", "last_name": "Vijfje", "birth_date": "2017-03-14", "sex": "V", "bsn": ""},
+    )
+    assert response.status_code == 302
+    pupil_a5.refresh_from_db()
+    assert pupil_a5.bsn and pupil_a5.sex == "V"
