@@ -242,6 +242,10 @@ def consent_matrix(request, group_id):
     if group is None:
         raise Http404
     pupils = list(visible_pupils(request.user).filter(group=group).order_by("last_name", "first_name", "pk"))
+    if not request.user.has_capability("dossier.all_pupils", group.school_id):
+        # Granted access (an assignment, an involvement) shows consent only
+        # where it covers the administrative part, as on the dossier's tab.
+        pupils = [p for p in pupils if dossier_access(request.user, p.pk).sees_admin]
     categories = list(ConsentCategory.objects.filter(school_id=group.school_id, active=True))
     effective = services.effective_answers(pupils, categories)
     language = ui_language()
