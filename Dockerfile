@@ -28,6 +28,7 @@ RUN DEBUG=false \
     AUDIT_HMAC_KEY=collectstatic-only-not-a-secret-hmac \
     LOOKUP_HASH_KEY=collectstatic-only-not-a-secret-lookup \
     ALLOWED_HOSTS=build.invalid \
+    EMAIL_HOST=build.invalid \
     python manage.py collectstatic --noinput -v 0
 
 # Run as an unprivileged user; var/ holds uploads (MEDIA_ROOT) and beat's

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.http import Http404
 
 from breaches.models import Breach
-from privacy_admin.roles import SchoolRole
+from privacy_admin.roles import SchoolRole, capabilities_for
 
 
 def visible_breaches(user):
@@ -32,9 +32,16 @@ def breach_access(user, breach_id):
     return breach
 
 
+def managing_foundation_ids(user):
+    """Foundations whose register the user keeps (FG or deputy there): the
+    capability counts in its own foundation only."""
+    return {fm.foundation_id for fm in user.foundation_roles_today() if "breach.manage" in capabilities_for(fm.role)}
+
+
 def managed_breach(user, breach_id):
-    """A breach the user may work on: visible, and the user keeps the register."""
+    """A breach the user may work on: visible, and in a foundation whose
+    register the user keeps."""
     breach = breach_access(user, breach_id)
-    if not user.has_capability("breach.manage"):
+    if breach.foundation_id not in managing_foundation_ids(user):
         raise Http404
     return breach

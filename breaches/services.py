@@ -3,6 +3,7 @@ BreachEvent and the AuditEvent in one transaction, and queues its e-mails on
 commit. E-mails are fixed notices with a link only (R-DIS-6, S-24)."""
 
 import datetime
+import logging
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
@@ -19,6 +20,8 @@ S = Breach.State
 # Escalation until the decision is recorded: (step, hours after awareness,
 # foundation roles told). The FG is reminded at 24 h, the deputy joins at
 # 48 h, the bestuurder at 60 h, twelve hours before the AP deadline.
+logger = logging.getLogger(__name__)
+
 ESCALATION_STEPS = (
     ("24h", 24, (FoundationRole.FG,)),
     ("48h", 48, (FoundationRole.FG, FoundationRole.FG_DEPUTY)),
@@ -37,6 +40,33 @@ TRANSITIONS = {
 
 class TransitionRefused(Exception):
     pass
+
+
+def step_allowed(breach, step):
+    """Whether `step` may be taken now. After a decision to notify the AP, the
+    AP step comes first: the people step is not reachable before it, so an
+    incident cannot be closed without the AP notice (R-BRK-2)."""
+    allowed, _target = TRANSITIONS[step]
+    if breach.state not in allowed:
+        return False
+    if step == "ap" and not breach.ap_notify:
+        return False
+    return not (step == "people" and breach.state == S.DECIDED and breach.ap_notify)
+
+
+def _send_each(kind, recipients, path):
+    """Mail each recipient on its own: one refused address or a mail-server
+    hiccup must not keep the alert from the others, nor turn a saved report
+    into an error page. Failures are logged without the address (S-24)."""
+    failed = 0
+    for to in recipients:
+        try:
+            notify.send_notice(kind, to, path)
+        except Exception:  # noqa: BLE001 - any mail failure; logged, counted
+            failed += 1
+    if failed:
+        logger.error("%s: %d of %d notices could not be sent", kind, failed, len(recipients))
+    return failed
 
 
 def _foundation_addresses(foundation, roles):
@@ -97,7 +127,7 @@ def breach_report(
             details={"recipients": len(recipients)},
         )
         path = _link(breach)
-        transaction.on_commit(lambda: [notify.send_notice("breach_reported", to, path) for to in recipients])
+        transaction.on_commit(lambda: _send_each("breach_reported", recipients, path))
     return breach
 
 
@@ -108,9 +138,7 @@ def breach_update(breach, *, step, fields, acting_user, request=None):
     allowed, target = TRANSITIONS[step]
     with transaction.atomic():
         locked = Breach.objects.select_for_update().get(pk=breach.pk)
-        if locked.state not in allowed:
-            raise TransitionRefused(step)
-        if step == "ap" and not locked.ap_notify:
+        if locked.state not in allowed or not step_allowed(locked, step):
             raise TransitionRefused(step)
         old_state = locked.state
         for name, value in fields.items():
@@ -167,8 +195,6 @@ def escalate_due(now=None):
                     )
             except IntegrityError:
                 continue
-            path = _link(breach)
-            for to in recipients:
-                notify.send_notice("breach_escalation", to, path)
+            _send_each("breach_escalation", recipients, _link(breach))
             sent += 1
     return sent

@@ -15,7 +15,7 @@ from breaches import services
 from breaches.clock import countdown
 from breaches.forms import STEP_FORMS, RegisterFilterForm, ReportForm
 from breaches.models import DEFAULT_LETTER, Breach, ParentLetterTemplate
-from breaches.policy import breach_access, managed_breach, visible_breaches
+from breaches.policy import breach_access, managed_breach, managing_foundation_ids, visible_breaches
 from privacy_admin.auditlog import audit_record
 from privacy_admin.models import Foundation, School
 from privacy_admin.pdf import pdf_response
@@ -152,7 +152,7 @@ def _csv_value(breach, attr):
 @require_capability("breach.manage")
 @require_recent_second_factor
 def breach_export(request):
-    visible = visible_breaches(request.user)
+    visible = visible_breaches(request.user).filter(foundation_id__in=managing_foundation_ids(request.user))
     schools = School.objects.filter(pk__in=visible.values("school_id"))
     form = RegisterFilterForm(request.GET or None, schools=schools)
     breaches = list(form.apply(visible).select_related("school"))
@@ -170,14 +170,10 @@ def breach_export(request):
 def breach_detail(request, breach_id):
     breach = breach_access(request.user, breach_id)
     css, text = countdown(breach)
-    manage = request.user.has_capability("breach.manage")
+    manage = breach.foundation_id in managing_foundation_ids(request.user)
     steps = []
     if manage:
-        steps = [
-            (step, label)
-            for step, (_form, label) in STEP_FORMS.items()
-            if breach.state in services.TRANSITIONS[step][0] and (step != "ap" or breach.ap_notify)
-        ]
+        steps = [(step, label) for step, (_form, label) in STEP_FORMS.items() if services.step_allowed(breach, step)]
     return render(
         request,
         "breaches/detail.html",
@@ -197,8 +193,7 @@ def _step_view(request, breach_id, step):
     breach = managed_breach(request.user, breach_id)
     if step not in STEP_FORMS:
         raise Http404
-    allowed, _target = services.TRANSITIONS[step]
-    if breach.state not in allowed or (step == "ap" and not breach.ap_notify):
+    if not services.step_allowed(breach, step):
         raise Http404
     form_class, title = STEP_FORMS[step]
     form = form_class(request.POST or None, instance=breach)

@@ -23,6 +23,7 @@ def _production_env(**overrides):
         "AUDIT_HMAC_KEY": "a" * 10 + "audit-hmac-key-for-the-deploy-check-0123456789",
         "LOOKUP_HASH_KEY": "l" * 10 + "lookup-hash-key-for-the-deploy-check-0123456789",
         "ALLOWED_HOSTS": "privacy.example.org",
+        "EMAIL_HOST": "smtp.example.org",
     }
     env.update(overrides)
     return {k: v for k, v in env.items() if v is not None}
@@ -41,7 +42,8 @@ def test_check_deploy_passes_in_production_settings():
 
 
 @pytest.mark.parametrize(
-    "missing", ["SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "AUDIT_HMAC_KEY", "LOOKUP_HASH_KEY", "ALLOWED_HOSTS"]
+    "missing",
+    ["SECRET_KEY", "FIELD_ENCRYPTION_KEYS", "AUDIT_HMAC_KEY", "LOOKUP_HASH_KEY", "ALLOWED_HOSTS", "EMAIL_HOST"],
 )
 def test_production_refuses_to_start_without_real_keys(missing):
     """S-18: with DEBUG off, a missing key stops the start with its name."""
