@@ -422,3 +422,20 @@ def test_rehash_after_lookup_key_change(db, school_a, settings):
     assert not Pupil.objects.with_bsn("111222333").exists()
     call_command("rotate_encryption_keys", "--rehash", stdout=io.StringIO())
     assert Pupil.objects.with_bsn("111222333").get() == pupil
+
+
+def test_parents_linked_with_and_without_authority(verified_client, app_admin_a, pupil_a5):
+    """R-ORG-3: parents/guardians are linked to a pupil, each link marked with or
+    without parental authority; the dossier shows which."""
+    from students.models import GuardianLink
+
+    client = verified_client(app_admin_a)
+    for first, authority in (("Moeder", "on"), ("Stiefvader", "")):
+        data = {"first_name": first, "last_name": "Vijfje", "email": f"{first.lower()}@example.org"}
+        if authority:
+            data["has_authority"] = authority
+        assert client.post(f"/leerlingen/{pupil_a5.pk}/ouders/nieuw/", data).status_code == 302
+    links = {link.guardian.first_name: link.has_authority for link in GuardianLink.objects.filter(pupil=pupil_a5)}
+    assert links == {"Moeder": True, "Stiefvader": False}
+    page = client.get(f"/leerlingen/{pupil_a5.pk}/").content.decode()
+    assert "Moeder" in page and "Stiefvader" in page
