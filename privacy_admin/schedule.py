@@ -64,4 +64,14 @@ BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/15"),
         "options": {"expires": 600, "time_limit": 300},
     },
+    # Nightly at 01:30, before the other housekeeping: the retention purge
+    # (R-RET-6). Schools in "automatic" mode are purged in batches; for the
+    # others the job record only proposes what is due. Idempotent: a second
+    # run finds nothing left, and a database lock keeps purges apart (S-27).
+    # A run stopped by the limit is finished by the next night's run.
+    "retention-nightly": {
+        "task": "retention.tasks.nightly_retention",
+        "schedule": crontab(hour=1, minute=30),
+        "options": {"expires": 3600, "time_limit": 4 * 3600},
+    },
 }

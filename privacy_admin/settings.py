@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "students.apps.StudentsConfig",
     "consent.apps.ConsentConfig",
     "breaches.apps.BreachesConfig",
+    "retention.apps.RetentionConfig",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,354 @@
+"""The retention engine: what is due, and the purge (R-RET-1..6, S-26, S-27).
+
+Finding the data. Every record model declares `retention_category`
+(privacy_admin.records); the engine takes the models linked to a pupil from
+Django's app registry (`pupil_linked_models()`), so it imports no app. The
+Pupil row itself is contact data and is never deleted; LegalHold rows are
+never purged (they explain why a purge did not happen). For a many-to-many
+link (Assignment.pupils) the pupil is taken out of the relation; the other
+row stays.
+
+The arithmetic (R-RET-5). A term counts from the unenrolment date: data is
+due on the day after `left_on + term`, and on that day itself. Pupils
+without an unenrolment date are never due. A rule with condition "special"
+replaces the category's rule for pupils who left for special education.
+The unenrolment date lives in an enrolment-category row, so that category
+is purged last and no earlier than every other category of the pupil:
+otherwise a shorter enrolment term configured later would erase the date
+the other terms are counted from.
+
+The purge (S-27). One database lock (a conditional UPDATE on a single
+RetentionLock row, atomic on SQLite and PostgreSQL; a heartbeat per batch
+lets a lock left by a killed worker go stale). Per category, the due pupils
+in batches; each batch deletes the rows of every model of that category with
+`pupil__in=batch` (queries per batch do not grow with the batch) and writes
+its PurgeRecord and audit event in one transaction: all or nothing. A
+failure leaves earlier batches done; the next run's `due()` finds exactly
+what is left, so a purge resumes by running again and a second run purges
+nothing. Records hold counts and rule descriptions only (R-RET-6).
+"""
+
+import calendar
+import dataclasses
+import datetime
+import uuid
+from functools import reduce
+from operator import or_
+
+from django.apps import apps
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+
+from privacy_admin.auditlog import audit_record
+from privacy_admin.records import RetentionCategory, pupil_linked_models, retention_category_of
+from retention.models import LegalHold, PurgeRecord, PurgeRun, RetentionLock, RetentionRule
+
+CATEGORIES = list(RetentionCategory.values)
+SPECIAL = RetentionRule.Condition.SPECIAL
+# Where the unenrolment date and destination sit, seen from the pupil.
+LEFT_ON = "enrolment__left_on"
+DESTINATION = "enrolment__destination"
+LOCK_STALE_AFTER = datetime.timedelta(minutes=15)
+NEVER_PURGED = (LegalHold,)
+
+
+class PurgeLocked(Exception):
+    """Another purge holds the lock."""
+
+
+# --- arithmetic ----------------------------------------------------------------
+
+
+def add_months(day, months):
+    """`day` plus `months`, clamped to the month's last day (29 Feb + 1 year
+    is 28 Feb)."""
+    years, month0 = divmod(day.month - 1 + months, 12)
+    year = day.year + years
+    return datetime.date(year, month0 + 1, min(day.day, calendar.monthrange(year, month0 + 1)[1]))
+
+
+def due_date(left_on, rule):
+    """The first day on which data under `rule` is due, or None (permanent,
+    no rule, or not unenrolled). R-RET-5: left 2023-07-31, 2 years → 2025-08-01."""
+    if rule is None or rule.permanent or left_on is None:
+        return None
+    return add_months(left_on, rule.total_months) + datetime.timedelta(days=1)
+
+
+def _last_due_left_on(as_of, months):
+    """The latest unenrolment date whose data under a `months` term is due on
+    `as_of`: due_date(left_on) <= as_of, i.e. add_months(left_on) < as_of.
+    Lets the database filter on `left_on <= cutoff`."""
+    one_day = datetime.timedelta(days=1)
+    cutoff = add_months(as_of, -months)
+    while add_months(cutoff, months) >= as_of:
+        cutoff -= one_day
+    while add_months(cutoff + one_day, months) < as_of:
+        cutoff += one_day
+    return cutoff
+
+
+# --- the models ----------------------------------------------------------------
+
+
+def pupil_model():
+    return apps.get_model("students", "Pupil")
+
+
+def _anchor_category():
+    """The category of the row holding the unenrolment date."""
+    field = pupil_model()._meta.get_field(LEFT_ON.split("__")[0])
+    return retention_category_of(field.related_model)
+
+
+def category_links(category):
+    """[(kind, model, field names)] for every link from a model of `category`
+    to the pupil: ("fk", model, [fk names]) or ("m2m", through model, [name])."""
+    pupil = pupil_model()
+    links = []
+    for model in pupil_linked_models():
+        if model is pupil or model in NEVER_PURGED or retention_category_of(model) != category:
+            continue
+        fks = []
+        for field in model._meta.get_fields():
+            if not (field.concrete and field.is_relation and field.related_model is pupil):
+                continue
+            if field.many_to_many:
+                links.append(("m2m", field.remote_field.through, [field.m2m_reverse_field_name()]))
+            else:
+                fks.append(field.name)
+        if fks:
+            links.append(("fk", model, fks))
+    return links
+
+
+def _link_q(fields, value_lookup, value):
+    return reduce(or_, [Q(**{f"{name}{value_lookup}": value}) for name in fields])
+
+
+def _manager(model):
+    return model._base_manager
+
+
+# --- what is due ---------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class DueReport:
+    as_of: datetime.date
+    pupils: dict  # category -> sorted pupil ids due (held pupils left out)
+    held: list  # pupil ids with something due but under an active legal hold
+    rules: dict  # category -> {"": description, "special": description}
+
+    def counts(self):
+        return {category: len(self.pupils.get(category, [])) for category in CATEGORIES}
+
+
+def _rules():
+    return {(rule.category, rule.condition): rule for rule in RetentionRule.objects.all()}
+
+
+def _rule_for(rules, category, special):
+    if special and (category, SPECIAL) in rules:
+        return rules[(category, SPECIAL)]
+    return rules.get((category, ""))
+
+
+def _cutoffs(rules, as_of):
+    """{category: {False: cutoff, True: cutoff}} (True = left for special
+    education); None where nothing is ever due."""
+    cutoffs = {}
+    for category in CATEGORIES:
+        cutoffs[category] = {}
+        for special in (False, True):
+            rule = _rule_for(rules, category, special)
+            cutoffs[category][special] = (
+                None if rule is None or rule.permanent else _last_due_left_on(as_of, rule.total_months)
+            )
+    anchor = _anchor_category()
+    if anchor in cutoffs:
+        for special in (False, True):
+            if cutoffs[anchor][special] is None:
+                continue
+            others = [cutoffs[c][special] for c in CATEGORIES if cutoffs[c][special] is not None]
+            cutoffs[anchor][special] = min(others)
+    return cutoffs
+
+
+def _term_q(cutoff):
+    branches = []
+    if cutoff[False] is not None:
+        branches.append(Q(**{f"{LEFT_ON}__lte": cutoff[False]}) & ~Q(**{DESTINATION: SPECIAL}))
+    if cutoff[True] is not None:
+        branches.append(Q(**{f"{LEFT_ON}__lte": cutoff[True], DESTINATION: SPECIAL}))
+    return reduce(or_, branches) if branches else None
+
+
+def _has_data(links):
+    exists = []
+    for _kind, model, fields in links:
+        exists.append(Exists(_manager(model).filter(_link_q(fields, "", OuterRef("pk")))))
+    return reduce(or_, exists)
+
+
+def _active_hold():
+    return Exists(LegalHold.objects.filter(pupil=OuterRef("pk"), lifted_at__isnull=True))
+
+
+def due(as_of, school=None):
+    """Per category, the pupils with data of that category due on `as_of`
+    (R-RET-5), without pupils under an active legal hold (R-RET-6), who are
+    reported in `held`. `school`: a School or its id."""
+    rules = _rules()
+    cutoffs = _cutoffs(rules, as_of)
+    base = _manager(pupil_model()).filter(**{f"{LEFT_ON}__isnull": False})
+    if school is not None:
+        base = base.filter(school=school)
+    pupils, held = {}, set()
+    for category in CATEGORIES:
+        term = _term_q(cutoffs[category])
+        links = category_links(category)
+        if term is None or not links:
+            pupils[category] = []
+            continue
+        rows = base.filter(term).filter(_has_data(links)).annotate(held=_active_hold()).values_list("pk", "held")
+        pupils[category] = sorted(pk for pk, is_held in rows if not is_held)
+        held.update(pk for pk, is_held in rows if is_held)
+    descriptions = {
+        category: {condition: rule.description for (cat, condition), rule in rules.items() if cat == category}
+        for category in CATEGORIES
+    }
+    return DueReport(as_of=as_of, pupils=pupils, held=sorted(held), rules=descriptions)
+
+
+# --- the lock ------------------------------------------------------------------
+
+
+def take_lock():
+    """Claim the single purge lock or raise PurgeLocked (S-27)."""
+    try:
+        with transaction.atomic():
+            RetentionLock.objects.get_or_create(pk=1)
+    except IntegrityError:  # created at the same moment by another run
+        pass
+    now = timezone.now()
+    token = uuid.uuid4().hex
+    free = Q(holder="") | Q(heartbeat_at__lt=now - LOCK_STALE_AFTER)
+    if RetentionLock.objects.filter(free, pk=1).update(holder=token, heartbeat_at=now) != 1:
+        raise PurgeLocked
+    return token
+
+
+def _heartbeat(token):
+    if RetentionLock.objects.filter(pk=1, holder=token).update(heartbeat_at=timezone.now()) != 1:
+        # We went stale and another run took over: stop, it finishes the job.
+        raise PurgeLocked
+
+
+def release_lock(token):
+    RetentionLock.objects.filter(pk=1, holder=token).update(holder="", heartbeat_at=None)
+
+
+# --- the purge -----------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class PurgeResult:
+    as_of: datetime.date
+    due: dict
+    purged: dict
+    held: int
+    run_id: int | None = None
+
+    def as_json(self):
+        return {"as_of": self.as_of.isoformat(), "due": self.due, "purged": self.purged, "held": self.held}
+
+
+def _purge_order():
+    """The anchor category (holding the unenrolment date) last: a run that
+    stops halfway still knows every pupil's date."""
+    anchor = _anchor_category()
+    return [c for c in CATEGORIES if c != anchor] + [c for c in CATEGORIES if c == anchor]
+
+
+def _rule_text(report, category):
+    texts = report.rules.get(category, {})
+    return "; ".join(texts[key] for key in sorted(texts))[:200]
+
+
+def purge_batch(category, pupil_ids):
+    """Delete the rows of `category` of these pupils; the number of rows
+    removed (cascades included). Call inside a transaction."""
+    rows = 0
+    for _kind, model, fields in category_links(category):
+        deleted, _per_model = _manager(model).filter(_link_q(fields, "__in", pupil_ids)).delete()
+        rows += deleted
+    return rows
+
+
+def purge(as_of, *, school=None, acting_user=None, dry_run=False, batch_size=200):
+    """Purge what is due on `as_of` (R-RET-1..6, S-27). With `dry_run`, only
+    report. Raises PurgeLocked when another purge is running."""
+    report = due(as_of, school=school)
+    due_counts = report.counts()
+    purged = dict.fromkeys(CATEGORIES, 0)
+    result = PurgeResult(as_of=as_of, due=due_counts, purged=purged, held=len(report.held))
+    if dry_run:
+        return result
+    school_id = getattr(school, "pk", school)
+    token = take_lock()
+    run = PurgeRun.objects.create(
+        started_at=timezone.now(), as_of=as_of, school_id=school_id, by=acting_user, counts=result.as_json()
+    )
+    result.run_id = run.pk
+    try:
+        for category in _purge_order():
+            ids = report.pupils[category]
+            rule = _rule_text(report, category)
+            for start in range(0, len(ids), batch_size):
+                _heartbeat(token)
+                with transaction.atomic():
+                    # A hold set since due() was computed still wins.
+                    batch = list(
+                        _manager(pupil_model())
+                        .filter(pk__in=ids[start : start + batch_size])
+                        .exclude(_active_hold())
+                        .values_list("pk", flat=True)
+                    )
+                    if not batch:
+                        continue
+                    rows = purge_batch(category, batch)
+                    PurgeRecord.objects.create(
+                        run=run,
+                        category=category,
+                        rule=rule,
+                        pupils=len(batch),
+                        rows=rows,
+                        at=timezone.now(),
+                        by=acting_user,
+                    )
+                    audit_record(
+                        "retention_purge",
+                        actor=acting_user,
+                        actor_label="retention",
+                        object_type="retention.purgerun",
+                        object_id=run.pk,
+                        school_id=school_id,
+                        details={"category": category, "rule": rule, "pupils": len(batch), "rows": rows},
+                    )
+                purged[category] += len(batch)
+    except Exception as exc:
+        run.status = PurgeRun.Status.FAILED
+        run.error = type(exc).__name__
+        run.finished_at = timezone.now()
+        run.counts = result.as_json()
+        run.save(update_fields=["status", "error", "finished_at", "counts"])
+        raise
+    finally:
+        release_lock(token)
+    run.status = PurgeRun.Status.DONE
+    run.finished_at = timezone.now()
+    run.counts = result.as_json()
+    run.save(update_fields=["status", "finished_at", "counts"])
+    return result
