@@ -36,7 +36,7 @@ from functools import reduce
 from operator import or_
 
 from django.apps import apps
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -185,10 +185,15 @@ def _term_q(cutoff):
     return reduce(or_, branches) if branches else None
 
 
-def _has_data(links):
+def _has_data(links, category=None):
+    """The pupil still has rows of the category that a purge would remove
+    (rows another category still points at do not count)."""
     exists = []
-    for _kind, model, fields in links:
-        exists.append(Exists(_manager(model).filter(_link_q(fields, "", OuterRef("pk")))))
+    for kind, model, fields in links:
+        rows = _manager(model).filter(_link_q(fields, "", OuterRef("pk")))
+        if kind == "fk" and category is not None:
+            rows = rows.exclude(_kept_by_other_categories(model, category))
+        exists.append(Exists(rows))
     return reduce(or_, exists)
 
 
@@ -212,7 +217,9 @@ def due(as_of, school=None):
         if term is None or not links:
             pupils[category] = []
             continue
-        rows = base.filter(term).filter(_has_data(links)).annotate(held=_active_hold()).values_list("pk", "held")
+        rows = (
+            base.filter(term).filter(_has_data(links, category)).annotate(held=_active_hold()).values_list("pk", "held")
+        )
         pupils[category] = sorted(pk for pk, is_held in rows if not is_held)
         held.update(pk for pk, is_held in rows if is_held)
     descriptions = {
@@ -265,11 +272,31 @@ class PurgeResult:
         return {"as_of": self.as_of.isoformat(), "due": self.due, "purged": self.purged, "held": self.held}
 
 
+def _referencing_categories(category):
+    """Other categories whose rows point at rows of `category`."""
+    found = set()
+    for _kind, model, _fields in category_links(category):
+        for rel in _reverse_links(model):
+            other = retention_category_of(rel.related_model)
+            if other not in (None, category):
+                found.add(other)
+    return found
+
+
 def _purge_order():
-    """The anchor category (holding the unenrolment date) last: a run that
-    stops halfway still knows every pupil's date."""
+    """Categories whose rows point at others' rows go first (a consent answer
+    before the scan it keeps), so a full run leaves nothing behind; the anchor
+    category (holding the unenrolment date) last: a run that stops halfway
+    still knows every pupil's date."""
     anchor = _anchor_category()
-    return [c for c in CATEGORIES if c != anchor] + [c for c in CATEGORIES if c == anchor]
+    remaining = [c for c in CATEGORIES if c != anchor]
+    order = []
+    while remaining:
+        ready = [c for c in remaining if not (_referencing_categories(c) & set(remaining))]
+        pick = ready[0] if ready else remaining[0]
+        order.append(pick)
+        remaining.remove(pick)
+    return order + [c for c in CATEGORIES if c == anchor]
 
 
 def _rule_text(report, category):
@@ -277,12 +304,68 @@ def _rule_text(report, category):
     return "; ".join(texts[key] for key in sorted(texts))[:200]
 
 
+def _pupil_fk_names(model):
+    pupil = pupil_model()
+    return [
+        f.name
+        for f in model._meta.get_fields()
+        if f.concrete and f.is_relation and not f.many_to_many and f.related_model is pupil
+    ]
+
+
+def _kept_by_other_categories(model, category):
+    """Rows of `model` that another category still points at: a consent
+    answer's scan is evidence for as long as the consent history is kept."""
+    kept = Q(pk__in=[])
+    for rel in _reverse_links(model):
+        related, field = rel.related_model, rel.field.name
+        if retention_category_of(related) not in (None, category):
+            kept |= Q(pk__in=_manager(related).filter(**{f"{field}__isnull": False}).values(field))
+    return kept
+
+
+def _reverse_links(model):
+    # include_hidden: links with related_name="+" (a consent answer's scan) count too.
+    fields = model._meta.get_fields(include_hidden=True)
+    return [
+        f
+        for f in fields
+        if f.auto_created and not f.concrete and (f.one_to_many or f.one_to_one) and f.related_model is not model
+    ]
+
+
+def _spare_dependents(model, rows, category, pupil_ids):
+    """Before `rows` go, rows that would go with them by cascade but must stay
+    (another pupil's record, or one another category still points at) are
+    detached when their link may be empty; otherwise their parent stays.
+    Returns the rows that may be deleted (S-26, R-RET-6)."""
+    for rel in _reverse_links(model):
+        if rel.on_delete is not models.CASCADE:
+            continue
+        related, field = rel.related_model, rel.field
+        dependents = _manager(related).filter(**{f"{field.name}__in": rows.values("pk")})
+        must_stay = _kept_by_other_categories(related, category)
+        if _pupil_fk_names(related):
+            must_stay |= ~_link_q(_pupil_fk_names(related), "__in", pupil_ids)
+        staying = dependents.filter(must_stay)
+        if field.null:
+            staying.update(**{field.name: None})
+        else:
+            rows = rows.exclude(pk__in=staying.values(field.name))
+    return rows
+
+
 def purge_batch(category, pupil_ids):
     """Delete the rows of `category` of these pupils; the number of rows
     removed (cascades included). Call inside a transaction."""
     rows = 0
-    for _kind, model, fields in category_links(category):
-        deleted, _per_model = _manager(model).filter(_link_q(fields, "__in", pupil_ids)).delete()
+    for kind, model, fields in category_links(category):
+        doomed = _manager(model).filter(_link_q(fields, "__in", pupil_ids))
+        if kind == "fk":
+            doomed = _spare_dependents(
+                model, doomed.exclude(_kept_by_other_categories(model, category)), category, pupil_ids
+            )
+        deleted, _per_model = doomed.delete()
         rows += deleted
     return rows
 
@@ -290,18 +373,25 @@ def purge_batch(category, pupil_ids):
 def purge(as_of, *, school=None, acting_user=None, dry_run=False, batch_size=200):
     """Purge what is due on `as_of` (R-RET-1..6, S-27). With `dry_run`, only
     report. Raises PurgeLocked when another purge is running."""
-    report = due(as_of, school=school)
-    due_counts = report.counts()
-    purged = dict.fromkeys(CATEGORIES, 0)
-    result = PurgeResult(as_of=as_of, due=due_counts, purged=purged, held=len(report.held))
     if dry_run:
-        return result
+        report = due(as_of, school=school)
+        return PurgeResult(as_of=as_of, due=report.counts(), purged=dict.fromkeys(CATEGORIES, 0), held=len(report.held))
     school_id = getattr(school, "pk", school)
+    # The lock first, then what is due: a list made before the lock could be
+    # stale (a pupil re-enrolled, another run already purged them).
     token = take_lock()
-    run = PurgeRun.objects.create(
-        started_at=timezone.now(), as_of=as_of, school_id=school_id, by=acting_user, counts=result.as_json()
-    )
+    try:
+        report = due(as_of, school=school)
+        purged = dict.fromkeys(CATEGORIES, 0)
+        result = PurgeResult(as_of=as_of, due=report.counts(), purged=purged, held=len(report.held))
+        run = PurgeRun.objects.create(
+            started_at=timezone.now(), as_of=as_of, school_id=school_id, by=acting_user, counts=result.as_json()
+        )
+    except BaseException:
+        release_lock(token)
+        raise
     result.run_id = run.pk
+    cutoffs = _cutoffs(_rules(), as_of)
     try:
         for category in _purge_order():
             ids = report.pupils[category]
@@ -309,16 +399,21 @@ def purge(as_of, *, school=None, acting_user=None, dry_run=False, batch_size=200
             for start in range(0, len(ids), batch_size):
                 _heartbeat(token)
                 with transaction.atomic():
-                    # A hold set since due() was computed still wins.
+                    # Checked again inside the batch: still left, still due,
+                    # still holding data, and no hold set since (R-RET-6).
                     batch = list(
                         _manager(pupil_model())
-                        .filter(pk__in=ids[start : start + batch_size])
+                        .filter(pk__in=ids[start : start + batch_size], **{f"{LEFT_ON}__isnull": False})
+                        .filter(_term_q(cutoffs[category]))
+                        .filter(_has_data(category_links(category), category))
                         .exclude(_active_hold())
                         .values_list("pk", flat=True)
                     )
                     if not batch:
                         continue
                     rows = purge_batch(category, batch)
+                    if not rows:
+                        continue
                     PurgeRecord.objects.create(
                         run=run,
                         category=category,
