@@ -148,7 +148,7 @@ def _render_detail(request, publication, *, pupils_form=None, one_off_form=None)
     if draft:
         group_form, scope = _pupil_scope(request, publication)
         if pupils_form is not None:
-            ticked = {int(v) for v in pupils_form["pupils"].value() or [] if str(v).isdigit()}
+            ticked = {int(v) for v in pupils_form["pupils"].value() or [] if str(v).isascii() and str(v).isdigit()}
         else:
             ticked = set(appearance_ids)
         context.update(

@@ -18,6 +18,10 @@ class RetentionCategory(models.TextChoices):
     SUBSTANTIVE = "substantive", _("Substantive part")
     # Consent answers are evidence (R-CON-7): kept as long as enrolment data.
     CONSENT = "consent", _("Consent history")
+    # The disclosure log (R-DIS-7) and parents' requests (R-RGT-1..4): shown to
+    # parents and evidence of what the school did; kept like enrolment data.
+    DISCLOSURES = "disclosures", _("Disclosures to third parties")
+    REQUESTS = "requests", _("Parents' requests")
 
 
 def retention_category_of(model):

@@ -47,20 +47,29 @@ CAPABILITIES = {
     "pupil.health": _("See health data (special category, AVG art. 9)"),
     "grants.manage": _("Manage assignments of temporary teachers and involvement of support staff"),
     "imports.run": _("Import pupils and BRP address updates"),
+    "disclosures.make": _("Make disclosures to third parties and enter requests for them (Inspectie, transfer)"),
+    "disclosures.emergency": _("Disclose in an emergency (break-glass; the director reviews it afterwards)"),
+    "disclosures.register": _("Keep the register of recipients and processors"),
+    "disclosures.view": _("See the school's disclosure log and the register of processing"),
+    "disclosures.restricted": _("See records of suspected child abuse"),
+    "legal_hold.manage": _("Set and lift legal holds on a pupil's data"),
+    "rights.handle": _("Handle parents' requests to view, correct or remove data"),
 }
 
-_FULL_DOSSIER = {"portal.use", "dossier.all_pupils", "breach.report"}
+_FULL_DOSSIER = {"portal.use", "dossier.all_pupils", "breach.report", "disclosures.emergency"}
 
 # S-13: the BSN only for those who exchange data with DUO and the BRP; health
 # data only for those who guide the child.
 ROLE_CAPABILITIES = {
     SchoolRole.APP_ADMIN: _FULL_DOSSIER
     | {"staff.manage", "roles.view", "jobs.view", "audit.view", "retention.run", "pupil.bsn", "grants.manage"}
-    | {"imports.run"},
+    | {"imports.run", "disclosures.register", "disclosures.view"},
     SchoolRole.DIRECTOR: _FULL_DOSSIER
-    | {"roles.view", "audit.view", "requests.decide", "pupil.bsn", "pupil.health", "grants.manage"},
-    SchoolRole.ADMINISTRATION: _FULL_DOSSIER | {"pupil.bsn", "imports.run"},
-    SchoolRole.IB: _FULL_DOSSIER | {"pupil.health"},
+    | {"roles.view", "audit.view", "requests.decide", "pupil.bsn", "pupil.health", "grants.manage"}
+    | {"disclosures.make", "disclosures.register", "disclosures.view", "disclosures.restricted"}
+    | {"legal_hold.manage", "rights.handle"},
+    SchoolRole.ADMINISTRATION: _FULL_DOSSIER | {"pupil.bsn", "imports.run", "disclosures.make", "disclosures.view"},
+    SchoolRole.IB: _FULL_DOSSIER | {"pupil.health", "disclosures.make", "disclosures.view", "disclosures.restricted"},
     SchoolRole.TEACHER: _FULL_DOSSIER | {"pupil.health"},
     SchoolRole.TEMP_TEACHER: {"portal.use", "dossier.assigned_tasks", "breach.report"},
     SchoolRole.SUPPORT: {"portal.use", "dossier.involved_pupils", "breach.report", "pupil.health"},
@@ -71,6 +80,8 @@ ROLE_CAPABILITIES = {
         "audit.view",
         "roles.view",
         "foundation.overview",
+        "disclosures.view",
+        "legal_hold.manage",
     },
     FoundationRole.BOARD: {"portal.use", "breach.report", "foundation.overview"},
     FoundationRole.FG_DEPUTY: {"portal.use", "breach.report", "breach.manage", "foundation.overview"},

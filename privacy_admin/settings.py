@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "consent.apps.ConsentConfig",
     "breaches.apps.BreachesConfig",
     "retention.apps.RetentionConfig",
+    "disclosures.apps.DisclosuresConfig",
+    "disclosures.rights.apps.RightsConfig",
 ]
 
 MIDDLEWARE = [

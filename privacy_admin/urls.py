@@ -59,6 +59,9 @@ urlpatterns = [
     path("", include("students.urls")),
     path("", include("consent.urls")),
     path("", include("breaches.urls")),
+    path("", include("retention.urls")),
+    path("", include("disclosures.urls")),
+    path("", include("disclosures.rights.urls")),
     # Django's admin, for the technical administrator; behind the same gate.
     path("admin/", admin.site.urls),
 ]

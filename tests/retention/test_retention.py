@@ -86,6 +86,8 @@ def test_seeded_rules(db):
         ("substantive", ""): (2, 0, False),
         ("substantive", "special"): (3, 0, False),
         ("consent", ""): (5, 0, False),
+        ("disclosures", ""): (5, 0, False),
+        ("requests", ""): (5, 0, False),
     }
 
 
@@ -151,7 +153,12 @@ def test_second_run_purges_nothing(school_a, staff_user):
     """S-27, S-28: idempotent; the second run finds nothing due."""
     make_leaver(school_a, user=staff_user)
     first = engine.purge(D(2028, 8, 1))
-    assert first.purged == {"contact": 0, **dict.fromkeys(["substantive", *PURGED_LATER], 1)}
+    assert first.purged == {
+        "contact": 0,
+        "disclosures": 0,
+        "requests": 0,
+        **dict.fromkeys(["substantive", *PURGED_LATER], 1),
+    }
     records = PurgeRecord.objects.count()
     second = engine.purge(D(2028, 8, 1))
     assert sum(second.due.values()) == 0
@@ -346,8 +353,10 @@ def test_command_json_and_dry_run(school_a, school_b, staff_user):
     dry = run_json("--as-of", "2025-08-01", "--dry-run")
     assert dry == {
         "as_of": "2025-08-01",
-        "due": {"contact": 0, "enrolment": 0, "attendance": 0, "funding": 0, "substantive": 2, "consent": 0},
-        "purged": {"contact": 0, "enrolment": 0, "attendance": 0, "funding": 0, "substantive": 0, "consent": 0},
+        "due": {"contact": 0, "enrolment": 0, "attendance": 0, "funding": 0, "substantive": 2, "consent": 0}
+        | {"disclosures": 0, "requests": 0},
+        "purged": {"contact": 0, "enrolment": 0, "attendance": 0, "funding": 0, "substantive": 0, "consent": 0}
+        | {"disclosures": 0, "requests": 0},
         "held": 0,
     }
     assert SupportNeed.objects.count() == 2

@@ -20,19 +20,14 @@ from consent.services import categories_seed
 from privacy_admin.models import Membership
 from students.models import Document, Guardian, GuardianLink, SupportNeed
 from tests.conftest import make_staff
+from tests.disclosures import access as disclosures_access
+from tests.retention import access as retention_access
+from tests.rights import access as rights_access
+from tests.students.access_roles import DOSSIER_ROLES, FULL_A, ROLES, every, only
 from tests.test_gate import URLS
 
-ROLES = ("director_a", "app_admin_a", "teacher_a", "substitute_a", "support_a", "teacher_b", "fg")
-FULL_A = {"director_a", "app_admin_a", "teacher_a"}
-DOSSIER_ROLES = FULL_A | {"substitute_a", "support_a", "teacher_b"}
-
-
-def only(allowed, ok=200, deny=404):
-    return {role: ok if role in allowed else deny for role in ROLES}
-
-
-def every(status):
-    return dict.fromkeys(ROLES, status)
+# Later apps keep their rows beside their own tests.
+PARTS = (retention_access, disclosures_access, rights_access)
 
 
 # name: (kwargs, {role: status of GET}); kwargs name fixtures by "@name".
@@ -131,6 +126,8 @@ TABLE = {
     "breach_ap_form": ({"breach_id": "@breach"}, only({"fg"}, deny=403)),
     "breach_letter": ({"breach_id": "@breach"}, only({"fg"}, deny=403)),
 }
+for _part in PARTS:
+    TABLE.update(_part.TABLE)
 # Django's admin: only a verified superuser; all of the cast are sent to its login.
 ADMIN_PREFIX = "admin:"
 
@@ -158,7 +155,7 @@ def world(request, school_a, group5_a, pupil_a5, teacher_a, app_admin_a, directo
         what_happened="x",
         data_concerned="y",
     )
-    return {
+    objects = {
         "breach": breach.pk,
         "school_a": school_a.pk,
         "category": website.pk,
@@ -173,6 +170,9 @@ def world(request, school_a, group5_a, pupil_a5, teacher_a, app_admin_a, directo
         "document": document.pk,
         "cast": cast,
     }
+    for part in PARTS:
+        part.world(request, objects)
+    return objects
 
 
 def test_every_url_is_in_the_table():
@@ -227,6 +227,8 @@ POST_TABLE = {
     "publication_publish": only(FULL_A, ok=302),
     "publication_take_down": only(FULL_A, ok=302),
 }
+for _part in PARTS:
+    POST_TABLE.update(_part.POST_TABLE)
 
 
 def test_every_post_only_url_is_in_the_post_table():
