@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "retention.apps.RetentionConfig",
     "disclosures.apps.DisclosuresConfig",
     "disclosures.rights.apps.RightsConfig",
+    "statement.apps.StatementConfig",
 ]
 
 MIDDLEWARE = [

@@ -61,6 +61,8 @@ urlpatterns = [
     path("", include("breaches.urls")),
     path("", include("retention.urls")),
     path("", include("disclosures.urls")),
+    path("", include("disclosures.urls_reports")),
+    path("", include("statement.urls")),
     path("", include("disclosures.rights.urls")),
     # Django's admin, for the technical administrator; behind the same gate.
     path("admin/", admin.site.urls),

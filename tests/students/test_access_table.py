@@ -21,13 +21,15 @@ from privacy_admin.models import Membership
 from students.models import Document, Guardian, GuardianLink, SupportNeed
 from tests.conftest import make_staff
 from tests.disclosures import access as disclosures_access
+from tests.disclosures import access_reports as disclosures_reports_access
 from tests.retention import access as retention_access
 from tests.rights import access as rights_access
+from tests.statement import access as statement_access
 from tests.students.access_roles import DOSSIER_ROLES, FULL_A, ROLES, every, only
 from tests.test_gate import URLS
 
 # Later apps keep their rows beside their own tests.
-PARTS = (retention_access, disclosures_access, rights_access)
+PARTS = (retention_access, disclosures_access, disclosures_reports_access, rights_access, statement_access)
 
 
 # name: (kwargs, {role: status of GET}); kwargs name fixtures by "@name".
