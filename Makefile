@@ -5,6 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes (pytest-xdist): both cores of the reference machine.
+TEST_WORKERS ?= 2
 
 .PHONY: install run test test-fast lint format messages clean
 
@@ -25,7 +27,7 @@ test: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) manage.py makemigrations --check --dry-run -v 0
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n $(TEST_WORKERS)
 
 lint: install
 	$(VENV)/bin/ruff check .
