@@ -26,6 +26,11 @@ its PurgeRecord and audit event in one transaction: all or nothing. A
 failure leaves earlier batches done; the next run's `due()` finds exactly
 what is left, so a purge resumes by running again and a second run purges
 nothing. Records hold counts and rule descriptions only (R-RET-6).
+
+Progress (U-3). The run's `total` is the number of (pupil, category) pairs
+due; each batch adds its pupils to `done` inside its own transaction, so the
+screen's progress bar shows exactly what is committed, one constant UPDATE
+per batch.
 """
 
 import calendar
@@ -37,7 +42,7 @@ from operator import or_
 
 from django.apps import apps
 from django.db import IntegrityError, models, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from privacy_admin.auditlog import audit_record
@@ -140,6 +145,8 @@ class DueReport:
     pupils: dict  # category -> sorted pupil ids due (held pupils left out)
     held: list  # pupil ids with something due but under an active legal hold
     rules: dict  # category -> {"": description, "special": description}
+    # category -> sorted held pupil ids that would be due in it (the screen's drill-down)
+    held_by_category: dict = dataclasses.field(default_factory=dict)
 
     def counts(self):
         return {category: len(self.pupils.get(category, [])) for category in CATEGORIES}
@@ -185,6 +192,19 @@ def _term_q(cutoff):
     return reduce(or_, branches) if branches else None
 
 
+def due_dates(left_on, special, rules=None):
+    """{category: the first day its data is due} for a pupil who left on
+    `left_on` (`special`: for special education), counted as `due()` counts
+    it, including the unenrolment date going last; None where never. The
+    screen's drill-down shows these."""
+    rules = _rules() if rules is None else rules
+    dates = {category: due_date(left_on, _rule_for(rules, category, special)) for category in CATEGORIES}
+    anchor = _anchor_category()
+    if dates.get(anchor) is not None:
+        dates[anchor] = max(day for day in dates.values() if day is not None)
+    return dates
+
+
 def _has_data(links, category=None):
     """The pupil still has rows of the category that a purge would remove
     (rows another category still points at do not count)."""
@@ -210,23 +230,27 @@ def due(as_of, school=None):
     base = _manager(pupil_model()).filter(**{f"{LEFT_ON}__isnull": False})
     if school is not None:
         base = base.filter(school=school)
-    pupils, held = {}, set()
+    pupils, held, held_by_category = {}, set(), {}
     for category in CATEGORIES:
         term = _term_q(cutoffs[category])
         links = category_links(category)
         if term is None or not links:
             pupils[category] = []
+            held_by_category[category] = []
             continue
         rows = (
             base.filter(term).filter(_has_data(links, category)).annotate(held=_active_hold()).values_list("pk", "held")
         )
         pupils[category] = sorted(pk for pk, is_held in rows if not is_held)
-        held.update(pk for pk, is_held in rows if is_held)
+        held_by_category[category] = sorted(pk for pk, is_held in rows if is_held)
+        held.update(held_by_category[category])
     descriptions = {
         category: {condition: rule.description for (cat, condition), rule in rules.items() if cat == category}
         for category in CATEGORIES
     }
-    return DueReport(as_of=as_of, pupils=pupils, held=sorted(held), rules=descriptions)
+    return DueReport(
+        as_of=as_of, pupils=pupils, held=sorted(held), rules=descriptions, held_by_category=held_by_category
+    )
 
 
 # --- the lock ------------------------------------------------------------------
@@ -370,9 +394,18 @@ def purge_batch(category, pupil_ids):
     return rows
 
 
-def purge(as_of, *, school=None, acting_user=None, dry_run=False, batch_size=200):
+def _progress(run, pupils):
+    """Count a batch as handled; called inside the batch's transaction, so the
+    progress shown is what is committed (a rolled-back batch counts nothing)."""
+    PurgeRun.objects.filter(pk=run.pk).update(done=F("done") + pupils, progress_at=timezone.now())
+
+
+def purge(as_of, *, school=None, acting_user=None, dry_run=False, batch_size=200, run=None):
     """Purge what is due on `as_of` (R-RET-1..6, S-27). With `dry_run`, only
-    report. Raises PurgeLocked when another purge is running."""
+    report. Raises PurgeLocked when another purge is running. `run`: the
+    PurgeRun a confirmation on the screen queued for this purge (U-3); without
+    it the run is created here. Either way the run is filled in only once the
+    lock is held, and its `done` counts up per batch towards `total`."""
     if dry_run:
         report = due(as_of, school=school)
         return PurgeResult(as_of=as_of, due=report.counts(), purged=dict.fromkeys(CATEGORIES, 0), held=len(report.held))
@@ -384,26 +417,44 @@ def purge(as_of, *, school=None, acting_user=None, dry_run=False, batch_size=200
         report = due(as_of, school=school)
         purged = dict.fromkeys(CATEGORIES, 0)
         result = PurgeResult(as_of=as_of, due=report.counts(), purged=purged, held=len(report.held))
-        run = PurgeRun.objects.create(
-            started_at=timezone.now(), as_of=as_of, school_id=school_id, by=acting_user, counts=result.as_json()
-        )
+        now = timezone.now()
+        fields = {
+            "started_at": now,
+            "as_of": as_of,
+            "school_id": school_id,
+            "by": acting_user,
+            "status": PurgeRun.Status.RUNNING,
+            "counts": result.as_json(),
+            "total": sum(result.due.values()),
+            "done": 0,
+            "progress_at": now,
+        }
+        if run is None:
+            run = PurgeRun.objects.create(**fields)
+        else:
+            for name, value in fields.items():
+                setattr(run, name, value)
+            run.save(update_fields=[name if name != "school_id" else "school" for name in fields])
     except BaseException:
         release_lock(token)
         raise
     result.run_id = run.pk
     cutoffs = _cutoffs(_rules(), as_of)
+    category = None
     try:
         for category in _purge_order():
             ids = report.pupils[category]
             rule = _rule_text(report, category)
             for start in range(0, len(ids), batch_size):
+                chunk = ids[start : start + batch_size]
                 _heartbeat(token)
                 with transaction.atomic():
+                    _progress(run, len(chunk))
                     # Checked again inside the batch: still left, still due,
                     # still holding data, and no hold set since (R-RET-6).
                     batch = list(
                         _manager(pupil_model())
-                        .filter(pk__in=ids[start : start + batch_size], **{f"{LEFT_ON}__isnull": False})
+                        .filter(pk__in=chunk, **{f"{LEFT_ON}__isnull": False})
                         .filter(_term_q(cutoffs[category]))
                         .filter(_has_data(category_links(category), category))
                         .exclude(_active_hold())
@@ -436,9 +487,10 @@ def purge(as_of, *, school=None, acting_user=None, dry_run=False, batch_size=200
     except Exception as exc:
         run.status = PurgeRun.Status.FAILED
         run.error = type(exc).__name__
+        run.failed_category = category or ""
         run.finished_at = timezone.now()
         run.counts = result.as_json()
-        run.save(update_fields=["status", "error", "finished_at", "counts"])
+        run.save(update_fields=["status", "error", "failed_category", "finished_at", "counts"])
         raise
     finally:
         release_lock(token)

@@ -13,8 +13,11 @@ PurgeRun and PurgeRecord hold counts, categories and rule descriptions only,
 never removed content (R-RET-6).
 """
 
+import datetime
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from privacy_admin.crypto import EncryptedTextField
@@ -93,11 +96,22 @@ class LegalHold(models.Model):
 
 
 class PurgeRun(models.Model):
+    """One purge. A run confirmed on the application admin's screen is created
+    "queued" and carried out by a Celery task (retention.tasks); the engine
+    counts `done` up per batch, in the batch's own transaction, so the
+    progress shown is exactly what is committed (U-3)."""
+
     class Status(models.TextChoices):
+        QUEUED = "queued", _("waiting for the background worker")
         RUNNING = "running", _("running")
         DONE = "done", _("done")
         FAILED = "failed", _("failed")
 
+    # A run with no progress for this long is stalled: its worker stopped, or
+    # the broker never delivered it (the nightly job picks queued runs up).
+    STALLED_AFTER = datetime.timedelta(minutes=15)
+
+    requested_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
     started_at = models.DateTimeField(_("started"))
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
     as_of = models.DateField(_("as of"))
@@ -108,13 +122,38 @@ class PurgeRun(models.Model):
     counts = models.JSONField(_("counts"), default=dict, blank=True)
     # Exception class name only: messages can carry data.
     error = models.CharField(_("error"), max_length=200, blank=True)
+    # The category whose batch failed; earlier batches stay done (S-27).
+    failed_category = models.CharField(
+        _("failed in category"), max_length=16, choices=RetentionCategory.choices, blank=True
+    )
+    # Progress: pupils handled, counted once per category they are due in.
+    total = models.PositiveIntegerField(_("to handle"), default=0)
+    done = models.PositiveIntegerField(_("handled"), default=0)
+    progress_at = models.DateTimeField(_("last progress"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("purge run")
-        ordering = ["-started_at"]
+        ordering = ["-started_at", "-pk"]
 
     def __str__(self):
         return f"purge {self.as_of}"
+
+    @property
+    def finished(self):
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self):
+        if self.total == 0:
+            return 100 if self.finished else 0
+        return min(100, self.done * 100 // self.total)
+
+    def stalled(self, now=None):
+        """Queued or running without progress for STALLED_AFTER."""
+        if self.finished:
+            return False
+        last = self.progress_at or self.requested_at or self.started_at
+        return last < (now or timezone.now()) - self.STALLED_AFTER
 
 
 class PurgeRecord(models.Model):

@@ -44,6 +44,18 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _migration_seeds(request):
+    """Transactional tests (the browser tests' live server) end with a flush,
+    which also empties what data migrations seeded (the retention terms) for
+    the tests after them in the same process: put the seeds back first."""
+    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+        request.getfixturevalue("transactional_db")
+        from tests.retention.conftest import reseed_rules
+
+        reseed_rules()
+
+
+@pytest.fixture(autouse=True)
 def _fast_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.CELERY_TASK_ALWAYS_EAGER = True

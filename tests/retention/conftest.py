@@ -110,3 +110,15 @@ def make_leaver(school, *, left_on=LEFT, destination="regular", user=None, full=
 @pytest.fixture
 def staff_user(school_a):
     return make_staff("retention_staff", school=school_a, role=SchoolRole.SUPPORT)
+
+
+def reseed_rules():
+    """The seeded terms come from data migrations; a transactional test (the
+    browser tests' live server) flushes them for the tests after it in the
+    same process. Put them back as the migrations wrote them."""
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    for name in ("0002_seed_rules", "0004_seed_disclosure_and_request_rules"):
+        importlib.import_module(f"retention.migrations.{name}").seed(django_apps, None)
