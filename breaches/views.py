@@ -17,6 +17,7 @@ from breaches.forms import STEP_FORMS, RegisterFilterForm, ReportForm
 from breaches.models import DEFAULT_LETTER, Breach, ParentLetterTemplate
 from breaches.policy import breach_access, managed_breach, managing_foundation_ids, visible_breaches
 from privacy_admin.auditlog import audit_record
+from privacy_admin.csvsafe import csv_cell
 from privacy_admin.models import Foundation, School
 from privacy_admin.pdf import pdf_response
 from privacy_admin.views.auth import require_recent_second_factor
@@ -92,15 +93,6 @@ def breach_register(request):
         "breaches/register.html",
         {"form": form, "rows": _rows(breaches), "manage": request.user.has_capability("breach.manage")},
     )
-
-
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def csv_cell(value):
-    """S-17: a cell a spreadsheet would read as a formula is prefixed with '."""
-    text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(FORMULA_STARTS) else text
 
 
 CSV_COLUMNS = (

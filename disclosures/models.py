@@ -9,8 +9,12 @@ Disclosures are never edited after they are made; the retention engine
 removes a pupil's DisclosurePupil rows when the disclosure term ends.
 """
 
+import datetime
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from privacy_admin.models import Foundation, School
@@ -41,7 +45,7 @@ class Recipient(models.Model):
     legal_basis = models.CharField(_("legal basis"), max_length=20, choices=LegalBasis.choices)
     purpose = models.TextField(_("purpose"))
     # Keys of disclosures.fields.CATALOGUE: the whitelist, nothing else leaves.
-    fields = models.JSONField(_("allowed fields"), default=list)
+    fields = models.JSONField(_("allowed fields"), default=list, blank=True)
     # R-DIS-1: the consent category whose "yes" allows a consent-based disclosure.
     consent_category = models.ForeignKey(
         "consent.ConsentCategory", on_delete=models.PROTECT, null=True, blank=True, related_name="recipients"
@@ -68,6 +72,49 @@ class Recipient(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        """The whitelist holds catalogue keys only, and a processor's at most
+        name, birth date and year group (R-DIS-5)."""
+        from disclosures import fields as catalogue
+
+        errors = {}
+        if not isinstance(self.fields, list) or catalogue.unknown(self.fields):
+            errors["fields"] = _("The allowed fields must come from the catalogue of dossier fields.")
+        elif self.kind == self.Kind.PROCESSOR and set(self.fields) - set(catalogue.PROCESSOR_FIELDS):
+            errors["fields"] = _("A processor receives at most name, birth date and year group.")
+        if self.kind == self.Kind.CONSENT and self.consent_category_id is None:
+            errors["consent_category"] = _("A recipient with consent needs the consent question it depends on.")
+        if self.kind == self.Kind.CONSENT and self.legal_basis != LegalBasis.CONSENT:
+            errors["legal_basis"] = _("A recipient with consent has consent as its legal basis.")
+        if errors:
+            raise ValidationError(errors)
+
+    # R-DIS-5: the processing agreement (verwerkersovereenkomst).
+    AGREEMENT_WARN_DAYS = 60
+
+    def agreement_state(self, today=None):
+        """The state of a processor's agreement: ok, expiring (within
+        AGREEMENT_WARN_DAYS), expired, or missing (not signed, or no document);
+        None for a recipient that is not a processor."""
+        if self.kind != self.Kind.PROCESSOR:
+            return None
+        today = today or timezone.localdate()
+        if self.agreement_signed_on is None or not self.agreement_content:
+            return "missing"
+        if self.agreement_expires_on is not None and self.agreement_expires_on < today:
+            return "expired"
+        if self.agreement_expires_on is not None and self.agreement_expires_on <= today + datetime.timedelta(
+            days=self.AGREEMENT_WARN_DAYS
+        ):
+            return "expiring"
+        return "ok"
+
+    @property
+    def field_labels(self):
+        from disclosures import fields as catalogue
+
+        return catalogue.labels(self.fields)
 
 
 class Disclosure(models.Model):
@@ -133,6 +180,20 @@ class Disclosure(models.Model):
 
     def __str__(self):
         return f"disclosure #{self.pk}"
+
+    @property
+    def field_labels(self):
+        from disclosures import fields as catalogue
+
+        return catalogue.labels(self.fields)
+
+    @property
+    def is_disclosed(self):
+        return self.status == self.Status.DISCLOSED
+
+    @property
+    def awaits_review(self):
+        return self.kind == self.Kind.EMERGENCY and self.is_disclosed and self.reviewed_at is None
 
 
 class DisclosurePupil(models.Model):

@@ -11,8 +11,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from breaches.models import Breach, BreachEvent, ParentLetterTemplate
-from breaches.views import csv_cell
 from privacy_admin.actions import OTP_AT_KEY
+from privacy_admin.csvsafe import csv_cell
 from privacy_admin.models import AuditEvent
 from tests.conftest import age_session
 
