@@ -71,6 +71,70 @@ NOTICES = {
             "and the 72-hour deadline is coming closer. Log in to see the incident and its clock."
         ),
     ),
+    # Disclosures (disclosures/): what was asked or given is only ever read in
+    # the portal (R-DIS-2, R-DIS-7, U-2, R-DIS-6).
+    "disclosure_pending": (
+        gettext_lazy("A disclosure waits for your decision"),
+        gettext_lazy(
+            "A request to disclose pupil data (for instance from the Inspectie van het Onderwijs) waits for "
+            "your approval or refusal. Nothing is disclosed before you decide. Log in to see the request."
+        ),
+    ),
+    "disclosure_decided": (
+        gettext_lazy("Your disclosure request was decided"),
+        gettext_lazy("The director decided on a disclosure request you entered. Log in to see the decision."),
+    ),
+    "disclosure_emergency": (
+        gettext_lazy("An emergency disclosure was made"),
+        gettext_lazy(
+            "A staff member disclosed pupil data in an emergency (break-glass). You are told at once and "
+            "must review the disclosure. Log in to see it."
+        ),
+    ),
+    "disclosure_transfer_copy": (
+        gettext_lazy("The report for your child's new school"),
+        gettext_lazy(
+            "Your child's school made the report (onderwijskundig rapport) for the move to another school. "
+            "You can read your copy in the parents' portal and add your view to it."
+        ),
+    ),
+    # Parents' requests (disclosures/rights/): the link leads to the request;
+    # what was asked or decided is only ever read after signing in (R-RGT-1..4).
+    "parent_request_received": (
+        gettext_lazy("We received your request"),
+        gettext_lazy(
+            "The school received your request about your child's dossier and answers it within one month. "
+            "Log in to the parents' portal to follow your request."
+        ),
+    ),
+    "parent_request_update": (
+        gettext_lazy("News about your request"),
+        gettext_lazy(
+            "There is news about your request about your child's dossier: an appointment, a decision or a later "
+            "deadline. Log in to the parents' portal to read it."
+        ),
+    ),
+    "rights_request_new": (
+        gettext_lazy("A parent made a request about a dossier"),
+        gettext_lazy(
+            "A parent asked to view a pupil's dossier or to correct or remove data in it. The request must be "
+            "answered within one month. Log in to see it."
+        ),
+    ),
+    "rights_deadline_warning": (
+        gettext_lazy("A parent's request is nearly due"),
+        gettext_lazy(
+            "The deadline of a parent's request about a pupil's dossier is coming close. Log in to see the "
+            "request and its deadline."
+        ),
+    ),
+    "rights_viewing_assigned": (
+        gettext_lazy("You are asked to be present at a dossier viewing"),
+        gettext_lazy(
+            "An appointment was made for parents to view a pupil's dossier, and you are named as the staff member "
+            "present. Log in to see the appointment and to print the overview."
+        ),
+    ),
 }
 
 

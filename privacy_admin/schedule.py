@@ -64,9 +64,19 @@ BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/15"),
         "options": {"expires": 600, "time_limit": 300},
     },
+    # Daily at 07:40, before the school day: warn the director 7 and 2 days
+    # before the deadline of an open parents' request (one month from receipt,
+    # R-RGT-3). Each warning is claimed by a conditional UPDATE before it is
+    # mailed, so it goes out once however often beat fires (S-28).
+    "rights-deadline-warnings": {
+        "task": "disclosures.rights.tasks.warn_request_deadlines",
+        "schedule": crontab(hour=7, minute=40),
+        "options": {"expires": 3600, "time_limit": 300},
+    },
     # Nightly at 01:30, before the other housekeeping: the retention purge
     # (R-RET-6). Schools in "automatic" mode are purged in batches; for the
-    # others the job record only proposes what is due. Idempotent: a second
+    # others the job record only proposes what is due. Then audit events older
+    # than AUDIT_RETENTION_YEARS go, behind a checkpoint. Idempotent: a second
     # run finds nothing left, and a database lock keeps purges apart (S-27).
     # A run stopped by the limit is finished by the next night's run.
     "retention-nightly": {

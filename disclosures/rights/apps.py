@@ -8,3 +8,10 @@ class RightsConfig(AppConfig):
     name = "disclosures.rights"
     label = "rights"
     verbose_name = "Verzoeken van ouders"
+
+    def ready(self):
+        from django.utils.translation import gettext_lazy as _
+
+        from students.tabs import register_tab
+
+        register_tab("requests", _("Parents' requests"), "dossier_requests", order=50)
