@@ -98,6 +98,10 @@ class ConsentAnswer(models.Model):
     )
     scan = models.ForeignKey(Document, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
     at = models.DateTimeField(_("when"), db_index=True)
+    # The number of the school's privacy statement version that was public
+    # when the answer was given (privacy_admin.published; the statement app
+    # sits to the right of consent, so a number rather than a foreign key).
+    statement_version = models.PositiveIntegerField(_("privacy statement version"), null=True, blank=True)
 
     class Meta:
         ordering = ["-at", "-pk"]

@@ -335,7 +335,7 @@ def _links(email):
     # address has two rows for the same child.
     return (
         GuardianLink.objects.filter(guardian__email__iexact=email)
-        .select_related("pupil", "guardian")
+        .select_related("pupil__school", "guardian")
         .order_by("pupil__last_name", "pupil__first_name", "pupil_id", "-has_authority", "guardian_id")
     )
 
@@ -382,7 +382,7 @@ def own_newest_answers(accesses):
         pupil_id__in=guardian_by_pupil, guardian_id__in=set(guardian_by_pupil.values())
     ).order_by("at", "pk")
     newest = {}
-    for answer in rows.only("pk", "pupil_id", "category_id", "guardian_id", "value", "at"):
+    for answer in rows.only("pk", "pupil_id", "category_id", "guardian_id", "value", "at", "statement_version"):
         if guardian_by_pupil.get(answer.pupil_id) == answer.guardian_id:
             newest[(answer.pupil_id, answer.category_id)] = answer
     return newest

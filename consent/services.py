@@ -18,6 +18,7 @@ from django.utils.translation import ngettext
 
 from consent.models import ConsentAnswer, ConsentCategory, Publication, QuestionVersion
 from privacy_admin.auditlog import audit_record
+from privacy_admin.published import current_statement_version
 from students.models import GuardianLink, Pupil
 
 DEFAULT_CATEGORIES = [
@@ -169,6 +170,7 @@ def answer_record(*, pupil, category, guardian, value, channel, acting_user=None
         entered_by=acting_user,
         scan=scan,
         at=timezone.now(),
+        statement_version=current_statement_version(pupil.school_id),
     )
     audit_record(
         "consent.answered",

@@ -38,7 +38,8 @@ HALF_AUTH_URL_NAMES = {"otp_verify", "otp_setup", "logout"}
 LOCKED_URL_NAMES = {"lock", "logout", "set_language"}
 # /parents/ is the parents' portal: a realm with its own login and gate
 # (consent.parents.ParentGateMiddleware); staff sessions play no part there.
-PUBLIC_PATH_PREFIXES = ("/static/", "/parents/")
+# /privacy/ holds the schools' public privacy statements (statement/urls.py).
+PUBLIC_PATH_PREFIXES = ("/static/", "/parents/", "/privacy/")
 RETURN_KEY = "pa_return_to"
 # Writing the session on every request would cost a database write per page;
 # the idle clock is kept to within this many seconds instead.

@@ -8,3 +8,11 @@ class StatementConfig(AppConfig):
 
     name = "statement"
     verbose_name = "Privacyverklaring"
+
+    def ready(self):
+        # Consent records under which version a parent answered, without
+        # importing this app (privacy_admin/published.py).
+        from privacy_admin.published import register_statement_version_provider
+        from statement.services import current_version_number
+
+        register_statement_version_provider(current_version_number)
