@@ -1,3 +1,6 @@
+import datetime
+import re
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -178,14 +181,39 @@ STEP_FORMS = {
 
 class RegisterFilterForm(forms.Form):
     school = forms.ModelChoiceField(label=_("School"), queryset=None, required=False)
-    state = forms.ChoiceField(label=_("State"), choices=[("", "---------"), *Breach.State.choices], required=False)
+    state = forms.ChoiceField(
+        label=_("State"),
+        choices=[("", "---------"), ("open", _("Open (not closed)")), *Breach.State.choices],
+        required=False,
+    )
     notified = forms.ChoiceField(
         label=_("AP notified"), choices=[("", "---------"), ("yes", _("Yes")), ("no", _("No"))], required=False
+    )
+    # The month the incident was noticed (aware_at, local time), as the
+    # dashboard's chart counts it.
+    month = forms.CharField(
+        label=_("Month noticed"),
+        required=False,
+        widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
     )
 
     def __init__(self, *args, schools, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["school"].queryset = schools
+
+    def clean_month(self):
+        """'YYYY-MM' → (start, end) of that month in local time."""
+        text = self.cleaned_data["month"].strip()
+        if not text:
+            return None
+        match = re.fullmatch(r"(\d{4})-(\d{2})", text)
+        year, month = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+        if not (1 <= month <= 12 and 1900 <= year <= 9998):
+            raise forms.ValidationError(_("Give a month as YYYY-MM, e.g. 2026-03."))
+        tz = timezone.get_current_timezone()
+        start = datetime.datetime(year, month, 1, tzinfo=tz)
+        end = datetime.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=tz)
+        return start, end
 
     def apply(self, qs):
         if not self.is_valid():
@@ -193,8 +221,13 @@ class RegisterFilterForm(forms.Form):
         data = self.cleaned_data
         if data["school"]:
             qs = qs.filter(school=data["school"])
-        if data["state"]:
+        if data["state"] == "open":
+            qs = qs.open()
+        elif data["state"]:
             qs = qs.filter(state=data["state"])
+        if data["month"]:
+            start, end = data["month"]
+            qs = qs.filter(aware_at__gte=start, aware_at__lt=end)
         if data["notified"] == "yes":
             qs = qs.filter(ap_notified_at__isnull=False)
         elif data["notified"] == "no":

@@ -1,20 +1,25 @@
 """Home, health, and the application admin's pages (staff, roles, job runs, audit)."""
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Exists, Max, OuterRef, Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from privacy_admin import actions, roles
+from privacy_admin.charts import bar_chart
 from privacy_admin.forms import RoleGrantForm, StaffInviteForm
 from privacy_admin.models import AuditEvent, JobRun, Membership, School, StaffTOTPDevice, User
+from privacy_admin.roles import SchoolRole
 from privacy_admin.views.auth import require_recent_second_factor
 
 
@@ -54,15 +59,146 @@ def healthz(request):
     return JsonResponse(status, status=200 if healthy else 503)
 
 
+# The home page has one section per kind of work, most urgent first: the
+# 72-hour clock of a data breach, then the director's inbox with its
+# deadlines, then the application admin's purges and jobs, then the work with
+# groups. A person holding several roles sees each of their sections. The
+# sections' panels come from the apps' inclusion tags (the core imports no
+# app); each tag works out for itself what the user may see.
+SECTION_ORDER = ("foundation", "director", "admin", "teacher")
+PUPIL_WORK_ROLES = {
+    SchoolRole.TEACHER,
+    SchoolRole.TEMP_TEACHER,
+    SchoolRole.SUPPORT,
+    SchoolRole.IB,
+    SchoolRole.ADMINISTRATION,
+}
+JOB_ROWS = 12
+
+
+def home_sections(user):
+    """The sections of the home page this user holds, in order."""
+    school_roles = {m.role for m in user.memberships_today()}
+    held = {
+        "foundation": bool(user.foundation_roles_today()),
+        "director": SchoolRole.DIRECTOR in school_roles,
+        "admin": SchoolRole.APP_ADMIN in school_roles,
+        "teacher": bool(school_roles & PUPIL_WORK_ROLES),
+    }
+    return [name for name in SECTION_ORDER if held[name]]
+
+
+def latest_job_runs(limit=JOB_ROWS):
+    """The newest run of each job, failures first: a nightly purge that failed
+    is not pushed out of sight by the jobs that run every few minutes."""
+    newest = JobRun.objects.values("name").annotate(last=Max("pk")).values("last")
+    runs = sorted(
+        JobRun.objects.filter(pk__in=newest), key=lambda run: (run.outcome != JobRun.Outcome.FAILED, run.name)
+    )
+    return runs[:limit]
+
+
 def home(request):
     user = request.user
     memberships = user.current_memberships().order_by("school__name", "role")
     foundation_roles = user.foundation_memberships.select_related("foundation")
-    return render(
-        request,
-        "portal/home.html",
-        {"memberships": memberships, "foundation_roles": foundation_roles},
+    sections = home_sections(user)
+    context = {"memberships": memberships, "foundation_roles": foundation_roles, "sections": sections}
+    if "admin" in sections:
+        if user.has_capability("jobs.view"):
+            context["job_runs"] = latest_job_runs()
+        if user.has_capability("staff.manage"):
+            context["staff_status"] = staff_status(user)
+    return render(request, "portal/home.html", context)
+
+
+# --- Staff status: second factor and dormant accounts -------------------------
+
+DORMANT_DAYS = 90
+
+
+def managed_staff(user):
+    """Accounts holding a role, current or not, at a school where `user`
+    manages staff: the one set the staff list shows and the dashboard counts
+    (S-12)."""
+    schools = user.schools_with("staff.manage")
+    return User.objects.filter(pk__in=Membership.objects.filter(school__in=schools).values("user_id"))
+
+
+def _has_second_factor():
+    return Exists(StaffTOTPDevice.objects.filter(user=OuterRef("pk"), confirmed=True))
+
+
+def _dormant(now):
+    """Not used for DORMANT_DAYS: the last login, or for an account never
+    used, its creation, lies further back."""
+    cutoff = now - timedelta(days=DORMANT_DAYS)
+    return Q(last_login__lt=cutoff) | Q(last_login__isnull=True, date_joined__lt=cutoff)
+
+
+# Filters of the staff list, each the set a dashboard number counts. Only
+# active accounts: a deactivated one cannot log in and needs nothing done.
+STAFF_FILTERS = {
+    "active": lambda accounts, now: accounts.filter(is_active=True),
+    "second_factor": lambda accounts, now: accounts.filter(_has_second_factor(), is_active=True),
+    "no_second_factor": lambda accounts, now: accounts.filter(is_active=True).exclude(_has_second_factor()),
+    "in_use": lambda accounts, now: accounts.filter(is_active=True).exclude(_dormant(now)),
+    "dormant": lambda accounts, now: accounts.filter(_dormant(now), is_active=True),
+}
+
+
+def staff_filter_labels():
+    days = {"days": DORMANT_DAYS}
+    return {
+        "active": _("Active accounts"),
+        "second_factor": _("Active accounts with a confirmed two-step login"),
+        "no_second_factor": _("Active accounts without a confirmed two-step login"),
+        "in_use": _("Active accounts used in the last %(days)s days") % days,
+        "dormant": _("Active accounts not used for %(days)s days") % days,
+    }
+
+
+def staff_status(user, now=None):
+    """Counts for the application admin's dashboard, and their chart. Each
+    number links to the staff list under the same filter."""
+    now = now or timezone.now()
+    accounts = managed_staff(user)
+    counts = {key: STAFF_FILTERS[key](accounts, now).count() for key in STAFF_FILTERS}
+    base = reverse("staff_list")
+    links = {key: f"{base}?filter={key}" for key in STAFF_FILTERS}
+    chart = bar_chart(
+        chart_id="chart-staff",
+        title=_("Staff accounts: two-step login and use"),
+        description=_(
+            "Active staff accounts of the schools you manage: whether two-step login is set up, "
+            "and whether the account was used in the last %(days)s days."
+        )
+        % {"days": DORMANT_DAYS},
+        categories=[
+            ("second_factor", _("Two-step login set up")),
+            ("used", _("Used in the last %(days)s days") % {"days": DORMANT_DAYS}),
+        ],
+        series=[("yes", _("Yes"), "chart-yes"), ("no", _("No"), "chart-no")],
+        values={
+            ("second_factor", "yes"): counts["second_factor"],
+            ("second_factor", "no"): counts["no_second_factor"],
+            ("used", "yes"): counts["in_use"],
+            ("used", "no"): counts["dormant"],
+        },
+        links={
+            ("second_factor", "yes"): links["second_factor"],
+            ("second_factor", "no"): links["no_second_factor"],
+            ("second_factor", None): links["active"],
+            ("used", "yes"): links["in_use"],
+            ("used", "no"): links["dormant"],
+            ("used", None): links["active"],
+        },
+        horizontal=True,
+        percent=True,
+        value_label=_("Share of active accounts"),
+        category_heading=_("Question"),
     )
+    return {"counts": counts, "links": links, "days": DORMANT_DAYS, "chart": chart}
 
 
 # --- Application admin --------------------------------------------------------
@@ -119,12 +255,20 @@ def staff_list(request):
         .select_related("user", "school")
         .order_by("user__last_name", "user__first_name", "school__name")
     )
+    chosen = request.GET.get("filter", "")
+    filter_label = ""
+    if chosen in STAFF_FILTERS:
+        accounts = STAFF_FILTERS[chosen](managed_staff(request.user), timezone.now())
+        memberships = memberships.filter(user__in=accounts)
+        filter_label = staff_filter_labels()[chosen]
+    elif chosen:
+        messages.warning(request, _("This filter does not exist; all staff are shown."))
     enrolled = set(StaffTOTPDevice.objects.filter(confirmed=True).values_list("user_id", flat=True))
     people = {}
     for m in memberships:
         entry = people.setdefault(m.user_id, {"user": m.user, "memberships": [], "enrolled": m.user_id in enrolled})
         entry["memberships"].append(m)
-    return render(request, "beheer/staff_list.html", {"people": people.values()})
+    return render(request, "beheer/staff_list.html", {"people": people.values(), "filter_label": filter_label})
 
 
 @require_capability("staff.manage")
