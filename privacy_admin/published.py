@@ -7,7 +7,11 @@ ask the core. Without a provider (the statement app not installed) the answer
 is None: no version is known, and nothing fails.
 """
 
+import contextlib
+import threading
+
 _provider = None
+_local = threading.local()
 
 
 def register_statement_version_provider(fn):
@@ -20,4 +24,22 @@ def register_statement_version_provider(fn):
 def current_statement_version(school_id):
     if _provider is None or school_id is None:
         return None
-    return _provider(school_id)
+    memo = getattr(_local, "pinned", None)
+    if memo is None:
+        return _provider(school_id)
+    if school_id not in memo:
+        memo[school_id] = _provider(school_id)
+    return memo[school_id]
+
+
+@contextlib.contextmanager
+def pinned():
+    """Within one bulk operation that changes no configuration (the demo's
+    consent answers), each school's version is determined once instead of
+    per answer: nothing the statement says can change inside the block."""
+    outer = getattr(_local, "pinned", None)
+    _local.pinned = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _local.pinned = outer

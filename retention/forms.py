@@ -106,7 +106,7 @@ class RuleTermForm(forms.Form):
         if cleaned.get("permanent"):
             cleaned["years"] = cleaned["months"] = 0
         elif cleaned["years"] == 0 and cleaned["months"] == 0:
-            raise forms.ValidationError(_("Give a term of at least one month, or tick \u201ckeep permanently\u201d."))
+            raise forms.ValidationError(_("Give a term of at least one month, or tick “keep permanently”."))
         current = (self.rule.years, self.rule.months, self.rule.permanent)
         if (cleaned["years"], cleaned["months"], bool(cleaned.get("permanent"))) == current:
             raise forms.ValidationError(_("This is the current term. Change it first."))
@@ -120,7 +120,7 @@ class LegalHoldForm(forms.Form):
     school = forms.ModelChoiceField(label=_("School"), queryset=None)
     first_name = forms.CharField(label=_("Pupil's first name"), max_length=100)
     last_name = forms.CharField(
-        label=_("Pupil's last name"), max_length=130, help_text=_("With the prefix, e.g. \u201cde Vries\u201d.")
+        label=_("Pupil's last name"), max_length=130, help_text=_("With the prefix, e.g. “de Vries”.")
     )
     birth_date = forms.DateField(label=_("Birth date"), widget=DateInput())
     pupil_ref = forms.CharField(
