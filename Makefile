@@ -29,6 +29,15 @@ test: install
 	$(PY) manage.py makemigrations --check --dry-run -v 0
 	$(VENV)/bin/pytest -q -n $(TEST_WORKERS)
 
+# Failure injection (tests/faults, issue 10): a throwaway Redis on a free port,
+# Celery workers and beats, gunicorn, pg_dump/pg_restore, against PostgreSQL
+# (DATABASE_URL, or the local one .ci/run starts); 1-2 minutes. Each test
+# prints what it measured. `make test` runs only tests/faults/test_recovery.py.
+.PHONY: test-faults
+FAULTS_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/privacy_admin
+test-faults: install
+	RUN_FAULTS=1 DATABASE_URL="$${DATABASE_URL:-$(FAULTS_DATABASE_URL)}" $(VENV)/bin/pytest -q -s -p no:xdist tests/faults
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -45,3 +54,15 @@ messages: install
 
 clean:
 	rm -rf $(VENV) db.sqlite3 .pytest_cache .ruff_cache
+
+# The load test (bench/loadtest/run.py, docs/operations.md): gunicorn with 2
+# workers against a scratch PostgreSQL database and Redis, all on 127.0.0.1,
+# driven by headless locust for LOADTEST_SECONDS (then two short saturation
+# runs); prints the figures beside the targets. Only the server of
+# DATABASE_URL is used (the scratch database is created and dropped).
+LOADTEST_SECONDS ?= 60
+.PHONY: loadtest
+loadtest: install
+	DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/privacy_admin}" \
+	REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}" \
+	LOADTEST_SECONDS=$(LOADTEST_SECONDS) $(PY) bench/loadtest/run.py

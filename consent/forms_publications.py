@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from consent.models import ConsentCategory, Publication
 from privacy_admin.models import Group
-from students.forms import DateInput, DocumentForm
+from students.forms import DateInput, DocumentForm, IdsChoiceField
 from students.models import Guardian
 
 CAPTION_HELP = _(
@@ -94,7 +94,7 @@ class GroupFilterForm(forms.Form):
 class PupilsForm(forms.Form):
     """The pupils who appear, ticked from those the user may see (S-12)."""
 
-    pupils = forms.ModelMultipleChoiceField(
+    pupils = IdsChoiceField(
         label=_("Pupils who appear"), queryset=None, required=False, widget=forms.CheckboxSelectMultiple
     )
 

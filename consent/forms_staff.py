@@ -40,10 +40,17 @@ class PaperEntryForm(forms.Form):
         initial=ConsentAnswer.Channel.PAPER,
     )
 
-    def __init__(self, *args, guardians, categories, **kwargs):
+    def __init__(self, *args, guardians, categories, guardian_list=None, **kwargs):
+        """`guardians`: the parents the field accepts (a queryset);
+        `guardian_list`: the same parents already read, offered without a query."""
         super().__init__(*args, **kwargs)
         self.fields["guardian"].queryset = guardians
-        only = list(guardians[:2])
+        if guardian_list is not None:
+            field = self.fields["guardian"]
+            field.choices = [("", field.empty_label)] + [(g.pk, field.label_from_instance(g)) for g in guardian_list]
+            only = guardian_list[:2]
+        else:
+            only = list(guardians[:2])
         if len(only) == 1:
             self.fields["guardian"].initial = only[0].pk
         self.categories = list(categories)

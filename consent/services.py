@@ -7,8 +7,10 @@ none refused; no answer is no consent. For an objection (NCO research,
 R-DIS-4) the pupil takes part unless a parent with authority objected.
 """
 
+import datetime
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -186,11 +188,24 @@ def answer_record(*, pupil, category, guardian, value, channel, acting_user=None
     return answer
 
 
+class NewestAnswer(NamedTuple):
+    """The fields of a ConsentAnswer the effective answer is made of: read as
+    tuples, since a group's matrix reads hundreds (bench/portal.py)."""
+
+    pk: int
+    pupil_id: int
+    category_id: int
+    guardian_id: int
+    value: str
+    at: datetime.datetime
+    channel: str
+
+
 @dataclass(frozen=True)
 class Effective:
     allowed: bool
     state: str  # "given", "refused", "none" (consent) / "objected", "no_objection" (objection)
-    answers: dict  # guardian_id -> newest ConsentAnswer of parents with authority
+    answers: dict  # guardian_id -> NewestAnswer of each parent with authority who answered
 
 
 def effective_answers(pupils, categories):
@@ -202,26 +217,30 @@ def effective_answers(pupils, categories):
         authority.setdefault(link.pupil_id, set()).add(link.guardian_id)
     newest = {}
     rows = ConsentAnswer.objects.filter(pupil_id__in=pupil_ids, category_id__in=category_ids).order_by("at", "pk")
-    for answer in rows.only("pk", "pupil_id", "category_id", "guardian_id", "value", "at", "channel"):
+    for row in rows.values_list(*NewestAnswer._fields):
+        answer = NewestAnswer(*row)
         newest[(answer.pupil_id, answer.category_id, answer.guardian_id)] = answer
     result = {}
     for pupil_id in pupil_ids:
         holders = authority.get(pupil_id, set())
         for category in categories:
             answers = {g: newest[(pupil_id, category.pk, g)] for g in holders if (pupil_id, category.pk, g) in newest}
-            values = {a.value for a in answers.values()}
-            if category.kind == ConsentCategory.Kind.OBJECTION:
-                objected = ConsentAnswer.Value.REFUSED in values
-                result[(pupil_id, category.pk)] = Effective(
-                    not objected, "objected" if objected else "no_objection", answers
-                )
-            elif ConsentAnswer.Value.REFUSED in values:
-                result[(pupil_id, category.pk)] = Effective(False, "refused", answers)
-            elif ConsentAnswer.Value.GIVEN in values:
-                result[(pupil_id, category.pk)] = Effective(True, "given", answers)
-            else:
-                result[(pupil_id, category.pk)] = Effective(False, "none", answers)
+            result[(pupil_id, category.pk)] = effective_of(category, answers)
     return result
+
+
+def effective_of(category, answers):
+    """The Effective for one pupil and category, from {guardian_id: newest
+    answer} of the parents with authority who answered (R-CON-6)."""
+    values = {a.value for a in answers.values()}
+    if category.kind == ConsentCategory.Kind.OBJECTION:
+        objected = ConsentAnswer.Value.REFUSED in values
+        return Effective(not objected, "objected" if objected else "no_objection", answers)
+    if ConsentAnswer.Value.REFUSED in values:
+        return Effective(False, "refused", answers)
+    if ConsentAnswer.Value.GIVEN in values:
+        return Effective(True, "given", answers)
+    return Effective(False, "none", answers)
 
 
 def effective(pupil, category):
@@ -236,13 +255,14 @@ class Clearance:
     pupil: Pupil
     cleared: bool
     reason: str
+    appearance_id: int | None = None
 
 
 def publication_check(publication):
     """Who may appear: on the parent app, those whose parents consented to it;
     on any other channel only those with a one-off written consent for this
     publication (R-CON-4)."""
-    appearances = list(publication.appearances.select_related("pupil").order_by("pupil__last_name"))
+    appearances = list(publication.appearances.select_related("pupil", "pupil__group").order_by("pupil__last_name"))
     pupils = [a.pupil for a in appearances]
     answers = effective_answers(pupils, [publication.channel])
     result = []
@@ -259,19 +279,21 @@ def publication_check(publication):
             for guardian_id, a in standing.answers.items()
         )
         if other_refuses:
-            result.append(Clearance(appearance.pupil, False, _("another parent with authority refused")))
+            result.append(Clearance(appearance.pupil, False, _("another parent with authority refused"), appearance.pk))
         elif withdrawn:
             # A refusal after the one-off consent withdraws it: consent can be
             # withdrawn at any moment and the stricter parent wins (R-CON-2, R-CON-6).
-            result.append(Clearance(appearance.pupil, False, _("consent withdrawn after it was given")))
+            result.append(Clearance(appearance.pupil, False, _("consent withdrawn after it was given"), appearance.pk))
         elif appearance.one_off_consent_at is not None:
-            result.append(Clearance(appearance.pupil, True, _("written consent for this publication")))
+            result.append(Clearance(appearance.pupil, True, _("written consent for this publication"), appearance.pk))
         elif publication.channel.is_parent_app and standing.allowed:
-            result.append(Clearance(appearance.pupil, True, _("consent for the parent app")))
+            result.append(Clearance(appearance.pupil, True, _("consent for the parent app"), appearance.pk))
         elif publication.channel.is_parent_app:
-            result.append(Clearance(appearance.pupil, False, _("no consent for the parent app")))
+            result.append(Clearance(appearance.pupil, False, _("no consent for the parent app"), appearance.pk))
         else:
-            result.append(Clearance(appearance.pupil, False, _("needs written consent for this publication")))
+            result.append(
+                Clearance(appearance.pupil, False, _("needs written consent for this publication"), appearance.pk)
+            )
     return result
 
 

@@ -4,13 +4,16 @@ written consent, publish, and take down what a withdrawn consent no longer
 covers. Thin views: the access function gives the publication, an action in
 consent.publications or consent.services writes and audits."""
 
+from functools import partial
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, prefetch_related_objects
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.functional import SimpleLazyObject
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -125,25 +128,37 @@ def _one_off_forms(publication, check, appearance_ids, bound):
         if bound is not None and bound.prefix == prefix:
             forms[pupil_id] = bound
         else:
-            forms[pupil_id] = OneOffConsentForm(pupil=pupil, links=links.get(pupil_id, []), prefix=prefix)
+            # Built when first used: the page renders one form at a time.
+            forms[pupil_id] = SimpleLazyObject(
+                partial(OneOffConsentForm, pupil=pupil, links=links.get(pupil_id, []), prefix=prefix)
+            )
     return forms
 
 
 def _render_detail(request, publication, *, pupils_form=None, one_off_form=None):
     draft = publication.status == Publication.Status.DRAFT
     check = services.publication_check(publication)
-    prefetch_related_objects([c.pupil for c in check], "group")
-    appearance_ids = dict(publication.appearances.values_list("pupil_id", "pk"))
+    appearance_ids = {c.pupil.pk: c.appearance_id for c in check}
     one_off_forms = {}
     if draft and not publication.channel.is_parent_app:
         one_off_forms = _one_off_forms(publication, check, appearance_ids, one_off_form)
+    # One written-consent form is rendered at a time: the one opened from the
+    # check's table (?oneoff=<appearance>), or the one just posted with an
+    # error. Rendering one per blocked pupil made the page grow by a whole
+    # form per pupil (bench/portal.py: 14 x the floor for a group of 50).
+    open_one_off = one_off_form.prefix.removeprefix("oneoff-") if one_off_form else request.GET.get("oneoff", "")
+    open_one_off = int(open_one_off) if open_one_off.isascii() and open_one_off.isdigit() else None
+    keep = request.GET.copy()
+    keep.pop("oneoff", None)
     context = {
         "publication": publication,
         "draft": draft,
         "rows": [(c, appearance_ids[c.pupil.pk], one_off_forms.get(c.pupil.pk)) for c in check],
         "blocked_count": sum(1 for c in check if not c.cleared),
         "caption_names": services.caption_names(publication),
-        "has_one_off_forms": bool(one_off_forms),
+        "open_one_off": open_one_off,
+        "has_one_off_forms": any(appearance_ids[pk] == open_one_off for pk in one_off_forms),
+        "one_off_query": keep.urlencode(),
     }
     if draft:
         group_form, scope = _pupil_scope(request, publication)

@@ -98,8 +98,15 @@ def _active_categories(school_id):
     return _with_current_versions(ConsentCategory.objects.filter(school_id=school_id, active=True))
 
 
-def _entry_form(access, categories, data=None):
-    return PaperEntryForm(data, guardians=_authority_guardians(access.pupil), categories=categories)
+def _entry_form(access, categories, data=None, links=None):
+    """`links`: the pupil's guardian links with their guardians, when the
+    caller has them; the parents offered then need no query."""
+    offered = None
+    if links is not None:
+        offered = sorted((link.guardian for link in links if link.has_authority), key=lambda guardian: guardian.pk)
+    return PaperEntryForm(
+        data, guardians=_authority_guardians(access.pupil), categories=categories, guardian_list=offered
+    )
 
 
 def _tab_context(access, categories, *, entry_form=None, upload_form=None):
@@ -115,10 +122,13 @@ def _tab_context(access, categories, *, entry_form=None, upload_form=None):
     newest = {}
     for answer in history:  # newest first
         newest.setdefault((answer.category_id, answer.guardian_id), answer)
-    effective = services.effective_answers([pupil], categories)
+    # The effective answer from the rows just read (consent.services.effective_of
+    # decides, as it does for every page), not from a second read of them.
+    holders = [guardian_id for guardian_id, has_authority in authority.items() if has_authority]
     rows = []
     for category in categories:
-        css, text = _effective_display(effective[(pupil.pk, category.pk)])
+        answers = {g: newest[(category.pk, g)] for g in holders if (category.pk, g) in newest}
+        css, text = _effective_display(services.effective_of(category, answers))
         parents = []
         for link in links:
             answer = newest.get((category.pk, link.guardian_id))
@@ -155,7 +165,7 @@ def _tab_context(access, categories, *, entry_form=None, upload_form=None):
         }
     )
     if access.edit_core:
-        context["entry_form"] = entry_form or _entry_form(access, categories)
+        context["entry_form"] = entry_form or _entry_form(access, categories, links=links)
         context["upload_form"] = upload_form or DocumentForm(prefix=SCAN_PREFIX)
         context["has_authority_holder"] = any(link.has_authority for link in links)
     return context

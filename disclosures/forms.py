@@ -11,7 +11,7 @@ from disclosures.actions import METHODS
 from disclosures.models import Disclosure, Recipient
 from privacy_admin.models import Group
 from privacy_admin.models.org import current_school_year
-from students.forms import UPLOAD_MAX_BYTES, DateInput
+from students.forms import UPLOAD_MAX_BYTES, DateInput, IdsChoiceField
 
 TEXT = forms.Textarea(attrs={"rows": 3})
 CHECKBOXES = forms.CheckboxSelectMultiple
@@ -143,7 +143,7 @@ class PupilChoiceMixin:
             queryset=Group.objects.filter(school=school, school_year=current_school_year()).order_by("grade", "name"),
             required=False,
         )
-        self.fields["pupils"] = forms.ModelMultipleChoiceField(
+        self.fields["pupils"] = IdsChoiceField(
             label=_("Or these pupils"),
             queryset=pupils.select_related("group").order_by("group__grade", "last_name", "first_name", "pk"),
             required=False,

@@ -23,6 +23,7 @@ from disclosures import actions
 from disclosures import fields as catalogue
 from disclosures.forms import ParentViewForm
 from disclosures.models import Disclosure, DisclosurePupil
+from disclosures.policy import RECIPIENT_DOCUMENT
 from disclosures.views import transfer_report_context
 from privacy_admin.auditlog import audit_record
 from privacy_admin.pdf import pdf_response
@@ -35,9 +36,11 @@ def _realm_request(request):
 
 def parent_visible(pupil):
     """What parents see: disclosed, never restricted (R-DIS-7)."""
-    return Disclosure.objects.filter(
-        pupils__pupil=pupil, status=Disclosure.Status.DISCLOSED, restricted=False
-    ).select_related("recipient", "requested_by", "decided_by")
+    return (
+        Disclosure.objects.filter(pupils__pupil=pupil, status=Disclosure.Status.DISCLOSED, restricted=False)
+        .select_related("recipient", "requested_by", "decided_by")
+        .defer(*RECIPIENT_DOCUMENT)
+    )
 
 
 @require_http_methods(["GET"])

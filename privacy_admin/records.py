@@ -6,6 +6,8 @@ models through Django's app registry and never imports an app by name. The
 terms themselves are configuration (R-RET-5), not code.
 """
 
+import functools
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -30,6 +32,21 @@ def retention_category_of(model):
 
 def pupil_linked_models():
     """Every concrete model with a foreign key (or one-to-one) to the pupil model."""
+    from django.apps import apps
+
+    if apps.ready:
+        # The registry is fixed once ready; the retention screen asks for
+        # every category on every page view (bench/portal.py).
+        return list(_pupil_linked_models_ready())
+    return _pupil_linked_models()
+
+
+@functools.cache
+def _pupil_linked_models_ready():
+    return tuple(_pupil_linked_models())
+
+
+def _pupil_linked_models():
     from django.apps import apps
 
     try:

@@ -73,6 +73,16 @@ BEAT_SCHEDULE = {
         "schedule": crontab(hour=7, minute=40),
         "options": {"expires": 3600, "time_limit": 300},
     },
+    # Every 10 minutes: the outbox of confirmed purges (retention.tasks). A
+    # run the broker never delivered (Redis was down at the confirmation,
+    # S-29) or whose worker died mid-purge (S-27) is carried out once it has
+    # stalled for 15 minutes; the run's claim makes it happen once (S-28).
+    # Usually finds nothing and records nothing. A purge takes hours at most.
+    "retention-resume-stalled": {
+        "task": "retention.tasks.resume_stalled_purges",
+        "schedule": crontab(minute="*/10"),
+        "options": {"expires": 600, "time_limit": 4 * 3600},
+    },
     # Nightly at 01:30, before the other housekeeping: the retention purge
     # (R-RET-6). Schools in "automatic" mode are purged in batches; for the
     # others the job record only proposes what is due. Then audit events older

@@ -47,6 +47,9 @@ if not DEBUG and len(SECRET_KEY) < 50:
     raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters")
 if AUDIT_HMAC_KEY == SECRET_KEY:
     raise ImproperlyConfigured("AUDIT_HMAC_KEY must differ from SECRET_KEY")
+# The audit log's own retention term: events older than this many years are
+# removed by the nightly retention job, leaving a checkpoint (retention/auditterm.py).
+AUDIT_RETENTION_YEARS = env_int("AUDIT_RETENTION_YEARS", 5, minimum=1, maximum=50)
 # Keyed hash for looking up a BSN without decrypting every row (S-25). Changing
 # it means recomputing the hashes: `manage.py rotate_encryption_keys` does that.
 LOOKUP_HASH_KEY = _key("LOOKUP_HASH_KEY")
@@ -125,7 +128,10 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     try:
-        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+        # Connections are kept 60 s and checked before reuse: a connection the
+        # server dropped while idle (restart, failover, pg_terminate_backend)
+        # is replaced instead of failing the next request (tests/faults).
+        DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
     except Exception as exc:  # dj_database_url raises several types
         raise ImproperlyConfigured(f"DATABASE_URL cannot be read: {exc}") from None
 else:
@@ -152,6 +158,18 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
+# A task whose worker process was killed (SIGKILL, the OOM killer) goes back to
+# the queue instead of being failed and acknowledged: every task is idempotent
+# and claims its work in the database (S-27, S-28; tests/faults).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A frozen or unreachable Redis must not hang the request that queues a task
+# (S-29): connecting and reading time out after 2 s and a publish is retried
+# once, so `.delay()` fails within seconds and the work waits in the database
+# (retention.tasks.queue_confirmed_purge). Redis redelivers a task a killed
+# worker never acknowledged after the visibility timeout (1 hour); a task
+# still running then is delivered twice, which its claim makes harmless.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_timeout": 2, "socket_connect_timeout": 2, "visibility_timeout": 3600}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.5, "interval_max": 0.5}
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60

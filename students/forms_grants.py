@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from privacy_admin.models import Group, School, User
 from privacy_admin.models.org import current_school_year
 from students import grants
+from students.forms import IdsChoiceField
 from students.models import Pupil
 from students.policy import ASSIGNABLE_TYPES, visible_pupils
 
@@ -30,7 +31,7 @@ class PupilChoiceField(PupilChoiceMixin, forms.ModelChoiceField):
     pass
 
 
-class PupilMultipleChoiceField(PupilChoiceMixin, forms.ModelMultipleChoiceField):
+class PupilMultipleChoiceField(PupilChoiceMixin, IdsChoiceField):
     pass
 
 

@@ -14,6 +14,7 @@ import hmac
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from privacy_admin.crypto import EncryptedTextField
@@ -113,6 +114,10 @@ class Guardian(models.Model):
     class Meta:
         verbose_name = _("parent/guardian")
         verbose_name_plural = _("parents/guardians")
+        # The parents' portal finds a parent by e-mail address, case-insensitively
+        # (email__iexact: UPPER(email) = UPPER(...)), on every request: without
+        # this index each one reads every guardian row (docs/operations.md).
+        indexes = [models.Index(Upper("email"), name="guardian_email_upper")]
 
     def __str__(self):
         return " ".join(p for p in (self.first_name, self.last_name) if p)

@@ -11,7 +11,8 @@ PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-]{8,15}$")
 
 def bsn_passes_elfproef(value):
     """The eleven test: 9 digits d1..d9, 9*d1 + 8*d2 + ... + 2*d8 - 1*d9 divisible by 11."""
-    if not (isinstance(value, str) and value.isdigit() and len(value) == 9):
+    # isascii: other scripts' digits pass isdigit(); "²" then fails int() (S-16).
+    if not (isinstance(value, str) and value.isascii() and value.isdigit() and len(value) == 9):
         return False
     total = sum(int(d) * w for d, w in zip(value[:8], range(9, 1, -1), strict=True)) - int(value[8])
     return total % 11 == 0 and value != "000000000"

@@ -13,7 +13,7 @@ from privacy_admin.models import AuditChainHead, AuditEvent, JobRun
 from privacy_admin.tasks import audit_anchor
 from tests.conftest import PASSWORD
 
-AUDIT_TABLES = ("privacy_admin_auditevent", "privacy_admin_auditchainhead")
+AUDIT_TABLES = ("privacy_admin_auditevent", "privacy_admin_auditchainhead", "privacy_admin_auditcheckpoint")
 needs_postgresql = pytest.mark.skipif(
     "connection.vendor != 'postgresql'",
     reason="the audit triggers are PostgreSQL-only; run the suite with DATABASE_URL=postgres://... (CI does)",
@@ -237,8 +237,9 @@ def test_verify_outside_a_transaction():
 @needs_postgresql
 @pytest.mark.django_db
 def test_truncate_refused_on_postgresql():
-    """S-23: on PostgreSQL TRUNCATE of the log or its head is refused unless
-    privacy_admin.allow_audit_truncate is 'on' (only the test database has it)."""
+    """S-23: on PostgreSQL TRUNCATE of the log, its head or its checkpoints is
+    refused unless privacy_admin.allow_audit_truncate is 'on' (only the test
+    database has it)."""
     _events(2)
     for table in AUDIT_TABLES:
         with pytest.raises(DatabaseError, match="TRUNCATE"), transaction.atomic(), connection.cursor() as cursor:

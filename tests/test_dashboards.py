@@ -231,7 +231,9 @@ def test_each_role_sees_its_sections_most_urgent_first(
     both = User.objects.get(pk=director_a.pk)
     assert home_sections(both) == ["director", "admin", "teacher"]
     body = _body(verified_client(both).get(reverse("home")))
-    positions = [body.index(h) for h in ("Your school", 'id="inbox-heading"', "Application management", "Your groups and tasks")]
+    positions = [
+        body.index(h) for h in ("Your school", 'id="inbox-heading"', "Application management", "Your groups and tasks")
+    ]
     assert positions == sorted(positions)
 
     fg_body = _body(verified_client(fg).get(reverse("home")))

@@ -9,6 +9,7 @@ A fixed number of queries, whatever the size of the dossier.
 from django.db.models import Prefetch
 
 from disclosures.models import Disclosure, DisclosurePupil
+from disclosures.policy import RECIPIENT_DOCUMENT
 from privacy_admin.models import AuditEvent, User
 from students.models import (
     Address,
@@ -81,6 +82,7 @@ def disclosures_of(pupil):
             pupil=pupil, disclosure__restricted=False, disclosure__status=Disclosure.Status.DISCLOSED
         )
         .select_related("disclosure", "disclosure__recipient")
+        .defer(*(f"disclosure__{name}" for name in RECIPIENT_DOCUMENT))
         .order_by("-disclosure__disclosed_at", "-disclosure__requested_at", "-pk")
     )
     for row in rows:

@@ -1,5 +1,5 @@
 from privacy_admin.models.accounts import BackupCode, BackupCodeDevice, StaffTOTPDevice, User
-from privacy_admin.models.audit import AuditChainHead, AuditEvent
+from privacy_admin.models.audit import AuditChainHead, AuditCheckpoint, AuditEvent
 from privacy_admin.models.jobs import JobRun
 from privacy_admin.models.org import (
     Foundation,
@@ -13,6 +13,7 @@ from privacy_admin.models.security import AuthFailure, StaffSession
 
 __all__ = [
     "AuditChainHead",
+    "AuditCheckpoint",
     "AuditEvent",
     "AuthFailure",
     "BackupCode",

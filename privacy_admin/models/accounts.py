@@ -118,7 +118,8 @@ class StaffTOTPDevice(ThrottlingMixin, Device):
         if not allowed:
             return False
         token = str(token).strip().replace(" ", "")
-        if not (token.isdigit() and len(token) == 6):
+        # isascii: "²²²²²²" is isdigit() but no int() (S-16).
+        if not (token.isascii() and token.isdigit() and len(token) == 6):
             self.throttle_increment()
             return False
         totp = TOTP(self.bin_key, TOTP_STEP_SECONDS, 0, 6, 0)

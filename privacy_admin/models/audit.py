@@ -1,7 +1,9 @@
 """The append-only audit log (S-21, S-22, S-23).
 
-Rows are never updated or deleted by the application; on PostgreSQL triggers
-refuse it (migrations 0002 and 0003). Each row carries an HMAC over its own
+Rows are never updated by the application, and deleted only when the audit
+log's own retention term has passed (retention/auditterm.py), oldest first,
+after an AuditCheckpoint that carries the chain forward; on PostgreSQL
+triggers refuse every other UPDATE and DELETE (migrations 0002, 0003, 0005). Each row carries an HMAC over its own
 fields and the previous row's HMAC, keyed by AUDIT_HMAC_KEY from outside the
 database, and the chain head carries an HMAC over the last link, so
 `manage.py verify_audit_log` names the first altered or missing row even after
@@ -52,3 +54,33 @@ class AuditChainHead(models.Model):
 
     def __str__(self):
         return f"audit head at {self.last_seq}"
+
+
+class AuditCheckpoint(models.Model):
+    """Where the audit log's retention term cut the oldest rows off (S-23).
+
+    Written in the transaction that deletes rows `from_seq`..`through_seq`,
+    before it deletes them: it keeps the HMAC of the last removed row, so the
+    first remaining row still proves its link, plus the count and time range
+    removed (no content). Checkpoints chain to each other through `prev_hmac`
+    and carry an HMAC of their own under AUDIT_HMAC_KEY, so one cannot be
+    forged, altered or dropped to hide rows removed by other means. Kept for
+    good: they hold numbers and times only."""
+
+    from_seq = models.BigIntegerField()
+    through_seq = models.BigIntegerField(unique=True)
+    through_hmac = models.CharField(max_length=64)
+    rows = models.BigIntegerField()
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+    made_at = models.DateTimeField()
+    prev_hmac = models.CharField(max_length=64)
+    hmac = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("audit log checkpoint")
+        verbose_name_plural = _("audit log checkpoints")
+        ordering = ["through_seq"]
+
+    def __str__(self):
+        return f"audit checkpoint through #{self.through_seq}"

@@ -182,7 +182,10 @@ def test_website_publication_needs_a_one_off_written_consent_per_pupil(
 
     page = client.get(detail_url(publication)).content.decode()
     assert "May not appear" in page and "needs a written consent for this publication" in page
-    assert "Record written consent" in page
+    # The check's table links to the pupil's form, which opens on its own (one at a time).
+    assert f"?oneoff={appearance.pk}#oneoff-{appearance.pk}" in page and "Record written consent" not in page
+    page = client.get(f"{detail_url(publication)}?oneoff={appearance.pk}").content.decode()
+    assert "Record written consent" in page and f'id="oneoff-{appearance.pk}"' in page
     assert publish(client, publication).status_code == 200
     publication.refresh_from_db()
     assert publication.status == Publication.Status.DRAFT
@@ -220,7 +223,8 @@ def test_one_off_consent_offers_only_parents_with_authority(
 ):
     """R-CON-6: the form offers the parents with parental authority only."""
     publication = make_publication(school_a, categories_a["website"], director_a, pupils=[child])
-    page = staff(director_a).get(detail_url(publication)).content.decode()
+    appearance = publication.appearances.get()
+    page = staff(director_a).get(f"{detail_url(publication)}?oneoff={appearance.pk}").content.decode()
     assert f'value="{mother.pk}"' in page
     assert f'value="{stepparent.pk}"' not in page
 

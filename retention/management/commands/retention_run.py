@@ -8,16 +8,24 @@ its deletion record and audit event; a run that stops halfway is finished by
 running the command again, and a second run purges nothing (S-27). Only one
 purge runs at a time: a second one refuses with an error. `--dry-run` reports
 what is due and changes nothing. `--json` prints exactly one object:
-{"as_of", "due": {category: pupils}, "purged": {category: pupils}, "held": pupils}.
+{"as_of", "due": {category: pupils}, "purged": {category: pupils}, "held": pupils,
+"audit_events": {"due": events, "purged": events}}.
+
+After the pupils, the audit log's own term (AUDIT_RETENTION_YEARS,
+retention/auditterm.py): its oldest events are removed behind a checkpoint.
+Those are counted in events, not pupils, hence their own key. The log is the
+foundation's, so with --school it is only counted, not purged.
 """
 
 import datetime
 import json
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from privacy_admin.auditlog import AuditChainError
 from privacy_admin.models import School
-from retention import engine
+from retention import auditterm, engine
 
 
 def _date(value):
@@ -30,7 +38,11 @@ def _date(value):
 class Command(BaseCommand):
     help = (
         "Purge pupil data whose retention term has passed on the given date, in batches, "
-        "leaving a deletion record (counts only). Pupils under a legal hold are skipped."
+        "leaving a deletion record (counts only). Pupils under a legal hold are skipped. "
+        "Then remove the audit events older than AUDIT_RETENTION_YEARS (oldest first, behind a "
+        "checkpoint that keeps verify_audit_log working); with --school they are only counted. "
+        '--json prints {"as_of", "due": {category: pupils}, "purged": {category: pupils}, "held": pupils, '
+        '"audit_events": {"due": events, "purged": events}}.'
     )
 
     def add_arguments(self, parser):
@@ -38,9 +50,18 @@ class Command(BaseCommand):
             "--as-of", required=True, metavar="YYYY-MM-DD", help="the date the terms are counted to (due on that day)"
         )
         parser.add_argument("--dry-run", action="store_true", help="report what is due; delete nothing")
-        parser.add_argument("--json", action="store_true", help="print one JSON object with the counts")
-        parser.add_argument("--school", metavar="BRIN", help="only the pupils of this school")
-        parser.add_argument("--batch-size", type=int, default=200, help="pupils per transaction (default 200)")
+        parser.add_argument(
+            "--json",
+            action="store_true",
+            help="print one JSON object with the counts; pupils per category, and the audit log's "
+            'events apart under "audit_events"',
+        )
+        parser.add_argument(
+            "--school", metavar="BRIN", help="only the pupils of this school (the audit log is then only counted)"
+        )
+        parser.add_argument(
+            "--batch-size", type=int, default=None, help="pupils per transaction (default: the engine's)"
+        )
 
     def handle(self, *args, **options):
         as_of = _date(options["as_of"])
@@ -49,16 +70,40 @@ class Command(BaseCommand):
             school = School.objects.filter(brin=options["school"]).first()
             if school is None:
                 raise CommandError(f"no school with BRIN {options['school']!r}")
-        if options["batch_size"] < 1:
-            raise CommandError("--batch-size must be at least 1")
+        batch = {}
+        if options["batch_size"] is not None:
+            if options["batch_size"] < 1:
+                raise CommandError("--batch-size must be at least 1")
+            batch["batch_size"] = options["batch_size"]
         try:
-            result = engine.purge(as_of, school=school, dry_run=options["dry_run"], batch_size=options["batch_size"])
+            result = engine.purge(as_of, school=school, dry_run=options["dry_run"], **batch)
         except engine.PurgeLocked as exc:
             raise CommandError("another purge is running; nothing was done") from exc
+        audit, audit_error = self._audit(as_of, dry_run=options["dry_run"] or school is not None)
         if options["json"]:
-            self.stdout.write(json.dumps(result.as_json()))
-            return
+            self.stdout.write(json.dumps({**result.as_json(), "audit_events": audit.as_json()}))
+        else:
+            self._human(as_of, result, audit, options, school)
+        if audit_error:
+            raise CommandError(audit_error)
+
+    def _audit(self, as_of, *, dry_run):
+        """The audit log's term; a failure here is reported after the pupil
+        counts, which are done and must not be lost."""
+        try:
+            return auditterm.purge_audit(as_of, dry_run=dry_run), ""
+        except engine.PurgeLocked:
+            error = "the audit log was not purged: another purge is running; run again"
+        except AuditChainError as exc:
+            error = f"the audit log was not purged: {exc}; run verify_audit_log"
+        return auditterm.AuditPurgeResult(as_of=as_of, due=auditterm.due_count(as_of), purged=0), error
+
+    def _human(self, as_of, result, audit, options, school):
         self.stdout.write(f"Retention as of {as_of.isoformat()}{' (dry run)' if options['dry_run'] else ''}")
         for category in engine.CATEGORIES:
             self.stdout.write(f"  {category:<12} due {result.due[category]:>7}  purged {result.purged[category]:>7}")
         self.stdout.write(f"  held (legal hold): {result.held}")
+        note = " (not purged with --school: the log is the foundation's)" if school is not None else ""
+        self.stdout.write(
+            f"  audit log ({settings.AUDIT_RETENTION_YEARS} years): events due {audit.due}, purged {audit.purged}{note}"
+        )
