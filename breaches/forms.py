@@ -1,11 +1,9 @@
-import datetime
-import re
-
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from breaches.models import Breach
+from privacy_admin.forms import MonthField
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 TEXT = forms.Textarea(attrs={"rows": 3})
@@ -191,29 +189,11 @@ class RegisterFilterForm(forms.Form):
     )
     # The month the incident was noticed (aware_at, local time), as the
     # dashboard's chart counts it.
-    month = forms.CharField(
-        label=_("Month noticed"),
-        required=False,
-        widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
-    )
+    month = MonthField(label=_("Month noticed"))
 
     def __init__(self, *args, schools, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["school"].queryset = schools
-
-    def clean_month(self):
-        """'YYYY-MM' → (start, end) of that month in local time."""
-        text = self.cleaned_data["month"].strip()
-        if not text:
-            return None
-        match = re.fullmatch(r"(\d{4})-(\d{2})", text)
-        year, month = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
-        if not (1 <= month <= 12 and 1900 <= year <= 9998):
-            raise forms.ValidationError(_("Give a month as YYYY-MM, e.g. 2026-03."))
-        tz = timezone.get_current_timezone()
-        start = datetime.datetime(year, month, 1, tzinfo=tz)
-        end = datetime.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=tz)
-        return start, end
 
     def apply(self, qs):
         if not self.is_valid():

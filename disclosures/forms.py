@@ -8,7 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from consent.models import ConsentCategory
 from disclosures import fields as catalogue
 from disclosures.actions import METHODS
-from disclosures.models import Disclosure, Recipient
+from disclosures.models import Disclosure, LegalBasis, Recipient
+from privacy_admin.forms import MonthField
 from privacy_admin.models import Group
 from privacy_admin.models.org import current_school_year
 from students.forms import UPLOAD_MAX_BYTES, DateInput, IdsChoiceField
@@ -285,12 +286,17 @@ class LogFilterForm(forms.Form):
     school = forms.ModelChoiceField(label=_("School"), queryset=None, required=False)
     kind = forms.ChoiceField(label=_("Kind"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False)
+    legal_basis = forms.ChoiceField(label=_("Legal basis"), required=False)
+    # The month it was disclosed (disclosed_at, local time), as the dashboard's
+    # chart counts it.
+    month = MonthField(label=_("Month disclosed"))
 
     def __init__(self, *args, schools, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["school"].queryset = schools
         self.fields["kind"].choices = [("", _("All"))] + list(Disclosure.Kind.choices)
         self.fields["status"].choices = [("", _("All"))] + list(Disclosure.Status.choices)
+        self.fields["legal_basis"].choices = [("", _("All"))] + list(LegalBasis.choices)
 
     def apply(self, rows):
         if not self.is_valid():
@@ -302,4 +308,9 @@ class LogFilterForm(forms.Form):
             rows = rows.filter(kind=data["kind"])
         if data.get("status"):
             rows = rows.filter(status=data["status"])
+        if data.get("legal_basis"):
+            rows = rows.filter(legal_basis=data["legal_basis"])
+        if data.get("month"):
+            start, end = data["month"]
+            rows = rows.filter(disclosed_at__gte=start, disclosed_at__lt=end)
         return rows

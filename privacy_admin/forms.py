@@ -1,5 +1,9 @@
+import datetime
+import re
+
 from django import forms
 from django.contrib.auth.forms import PasswordResetForm
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from privacy_admin.models import School, User
@@ -93,3 +97,26 @@ class RoleGrantForm(forms.Form):
         if data.get("role") == SchoolRole.TEMP_TEACHER and not end:
             self.add_error("valid_until", _("A temporary teacher needs an end date."))
         return data
+
+
+class MonthField(forms.CharField):
+    """A month as 'YYYY-MM' (the ?month= filters the dashboard's numbers link
+    to), cleaned to (start, end) of that month in local time, or None."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}))
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        text = (super().clean(value) or "").strip()
+        if not text:
+            return None
+        match = re.fullmatch(r"(\d{4})-(\d{2})", text, flags=re.ASCII)
+        year, month = (int(match.group(1)), int(match.group(2))) if match else (0, 0)
+        if not (1 <= month <= 12 and 1900 <= year <= 9998):
+            raise forms.ValidationError(_("Give a month as YYYY-MM, e.g. 2026-03."))
+        tz = timezone.get_current_timezone()
+        start = datetime.datetime(year, month, 1, tzinfo=tz)
+        end = datetime.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=tz)
+        return start, end

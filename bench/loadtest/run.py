@@ -300,12 +300,12 @@ def run_locust(classes, seconds, users, host, env, workdir, label, log):
         "WARNING",
         *classes,
     ]
-    started = time.time()
+    started, load_before = time.time(), os.getloadavg()[0]
     subprocess.run(args, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=False)  # noqa: S603
     if not records.exists():
         raise SystemExit(f"locust wrote no records for the {label} run; see {log.name}")
     rows = json.loads(records.read_text())
-    return {"rows": rows, "started": started, "seconds": seconds}
+    return {"rows": rows, "started": started, "seconds": seconds, "load": (load_before, os.getloadavg()[0])}
 
 
 def _percentile(values, p):
@@ -498,6 +498,7 @@ def main(argv=None):
                     },
                     "phases": {k: summarise(v["rows"]) for k, v in phases.items()},
                     "audited": audited,
+                    "load_average": {"mixed": mixed["load"], **{k: v["load"] for k, v in phases.items()}},
                 },
                 indent=2,
             )
@@ -515,7 +516,8 @@ def report(args, mixed, phases, audited, health_audited, mails, out):
     total = summarise(rows)
     out.write(
         f"\n== mixed load: {args.users} users ({', '.join(MIX)}), think time {args.wait} s, {args.seconds} s; "
-        f"{os.cpu_count()} CPU cores shared by gunicorn, PostgreSQL and locust ==\n"
+        f"{os.cpu_count()} CPU cores shared by gunicorn, PostgreSQL and locust; load average before the run "
+        f"{mixed['load'][0]:.2f}, after it {mixed['load'][1]:.2f} (1 min) ==\n"
     )
     out.write(
         f"{'page':<22} {'requests':>8} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} {'max ms':>7} "
