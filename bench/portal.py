@@ -20,8 +20,9 @@ past the bulk-loaded rows with session_replication_role).
    the 7 usual consent categories (consent.services.categories_seed) and the
    foundation's register of recipients (disclosures.seed), each processor
    with its signed agreement (a 300 kB PDF, as uploaded). Per pupil: 1-2
-   guardians with e-mail addresses, 1-2 addresses, enrolment with 2-9
-   events, the paper dossier, 20-60 absences, 1-4 funding rows, 4-12
+   guardians with e-mail addresses, 1-2 addresses, the enrolment with its
+   events (application, enrolment, a group change a year, unenrolment), the
+   paper dossier, 20-60 absences, 1-4 funding rows, 4-12
    results, support needs (25%), health notes (5%), agreements (10%), 0-3
    conversation reports (30% with an attachment), consent answers of every
    parent with authority for every category (85% answered, 20% changed
@@ -32,7 +33,7 @@ past the bulk-loaded rows with session_replication_role).
    parents' requests in every state with corrections (size/20, at least 6),
    data breaches in every state (size/50, at least 3, plus 5 for the whole
    foundation), a draft publication showing group 5, three published ones,
-   and legal holds on 0.5% of leavers. All names and texts are synthetic;
+   and legal holds on 0.5% of leavers (at least one per school). All names and texts are synthetic;
    encrypted columns hold real ciphertexts.
 2. The probe pupil of each measured school (the fifth pupil, in group 5) has
    every kind of record, two parents with authority, a disclosure of every
@@ -62,7 +63,9 @@ requests), the retention preview (application admin) and the breach
 register (director).
 
 Printed: per page and school size the median and p95 in ms, the ratio to
-the floor and the query count, beside the targets with PASS/FAIL: every page
+the floor and the query count (statements that read or write; BEGIN,
+SAVEPOINT, RELEASE and COMMIT are shown apart), beside the targets with
+PASS/FAIL: every page
 <= 4 x the floor; the same query count at both sizes; no page above 20
 queries. Exit status 1 when a target fails. `--json FILE` writes the figures.
 """

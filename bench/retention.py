@@ -4,8 +4,8 @@
         .venv/bin/python bench/retention.py [--pupils 100000] [--as-of YYYY-MM-DD]
 
 Only the server of DATABASE_URL is used: the bench creates its own scratch
-databases (<prefix>_schema, _build, _engine, _sql; prefix privacy_admin_bench)
-and drops them when done. Per size N, and again at 2N:
+databases (<prefix>_schema, _build, _engine, _sql, _memory; prefix
+privacy_admin_bench) and drops them when done. Per size N, and again at 2N:
 
 1. Build: N pupils in bulk SQL (generate_series, no ORM per row), with per
    pupil an enrolment row and 2-5 enrolment events, a paper dossier, 20-60
@@ -16,15 +16,18 @@ and drops them when done. Per size N, and again at 2N:
    columns hold real ciphertexts. 40% are leavers: 80% left on 31 July of one
    of the last 8 school years, 20% on any day of those 8 years; 4% of leavers
    went to special education; 0.2% have a legal hold (half lifted). Then
-   VACUUM ANALYZE, and two identical copies (CREATE DATABASE ... TEMPLATE).
-2. (a) The engine: `retention.engine.purge(as_of)` on the first copy, in a
+   VACUUM ANALYZE. Each run below gets its own identical copy (CREATE
+   DATABASE ... TEMPLATE), then a CHECKPOINT and the OS's write-back, so
+   both start on equal footing; WAL written and checkpoints forced during
+   each run are printed beside its time.
+2. (a) The engine: `retention.engine.purge(as_of)` on a copy, in a
    fresh child process, so its peak memory is the purge's own. Memory is
    the child's peak resident set (getrusage ru_maxrss) minus its value just
    before the purge; the absolute peak is printed beside it. `--tracemalloc`
    adds a third copy purged under tracemalloc for its Python-heap peak (that
    run is slower and is not timed).
 3. (b) Hand-written SQL: one transaction of bulk DELETEs of exactly the same
-   rows on the second copy (the due sets written out in SQL from the rules
+   rows on another copy (the due sets written out in SQL from the rules
    table, `left_on + term < as_of`, legal holds excluded).
 4. Rows deleted per table in (a) and (b) must be equal; any difference is
    printed and the exit status is 1.
@@ -32,9 +35,12 @@ and drops them when done. Per size N, and again at 2N:
 Printed: rows deleted, seconds of (a) and (b), the ratio a/b, peak memory,
 and the engine's time at N and 2N with their ratio, each beside its target
 (ratio <= 1.5; memory < 300 MB at 1,000,000 pupils; time(2N) <= 2.2 x
-time(N)) with PASS/FAIL. `--pupils 1000000` builds 1M and 2M pupils: about
-70 rows per pupil, so count ~20 GB of disk for the two copies at 2M and
-allow for an hour or more on two cores; `--no-double` skips the 2N round.
+time(N)) with PASS/FAIL. `--repeat K` runs (a) and (b) K times on fresh
+copies and keeps the fastest of each (for a shared machine). `--pupils
+1000000` builds 1M and 2M pupils, about 70 rows a pupil: 13 GB a database at
+1M and 27 GB at 2M, two at a time (the build and one copy), and on two cores
+about 15 minutes at 1M and an hour at 2M; `--no-double` skips the 2N round.
+Measured figures: bench/README.md.
 """
 
 import argparse
@@ -796,9 +802,8 @@ def _parse(argv):
             "is used, with a superuser (CREATE DATABASE, session_replication_role). Exit status 1 when the "
             "rows deleted differ. Not part of the test suite."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("--pupils", type=int, default=100_000, help="N, the number of pupils to build")
+    parser.add_argument("--pupils", type=int, default=100_000, help="N, the number of pupils to build (default 100000)")
     parser.add_argument(
         "--as-of",
         type=datetime.date.fromisoformat,
@@ -815,15 +820,19 @@ def _parse(argv):
         type=int,
         default=1,
         help="rounds of (a) and (b) per size, each on fresh copies; the fastest of each counts "
-        "(use 2-3 on a shared machine)",
+        "(default 1; use 2-3 on a shared machine)",
     )
     parser.add_argument(
         "--tracemalloc",
         action="store_true",
         help="also purge a third copy under tracemalloc and print its Python-heap peak (slower; not timed)",
     )
-    parser.add_argument("--seed", type=float, default=0.42, help="seed of PostgreSQL's random() for the build")
-    parser.add_argument("--prefix", default=DEFAULT_PREFIX, help="name prefix of the scratch databases")
+    parser.add_argument(
+        "--seed", type=float, default=0.42, help="seed of PostgreSQL's random() for the build (default 0.42)"
+    )
+    parser.add_argument(
+        "--prefix", default=DEFAULT_PREFIX, help=f"name prefix of the scratch databases (default {DEFAULT_PREFIX})"
+    )
     parser.add_argument(
         "--keep",
         action="store_true",

@@ -402,6 +402,10 @@ def main(argv=None):
     if not redis_url.startswith(("redis://", "rediss://")):
         sys.stderr.write("bench/loadtest/run.py runs against Redis too: set REDIS_URL=redis://127.0.0.1:6379/0\n")
         return 2
+    for tool in ("gunicorn", "locust"):
+        if not pathlib.Path(sys.executable).with_name(tool).exists():
+            sys.stderr.write(f"{tool} is not installed beside {sys.executable}: run `make install` first\n")
+            return 2
     server = Server(url)
     scratch = server.url_for(args.db)
     workdir = pathlib.Path(tempfile.mkdtemp(prefix="loadtest-"))
