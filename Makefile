@@ -57,7 +57,7 @@ clean:
 
 # The load test (bench/loadtest/run.py, docs/operations.md): gunicorn with 2
 # workers against a scratch PostgreSQL database and Redis, all on 127.0.0.1,
-# driven by headless locust for LOADTEST_SECONDS (then two short saturation
+# driven by headless locust for LOADTEST_SECONDS (then three short saturation
 # runs); prints the figures beside the targets. Only the server of
 # DATABASE_URL is used (the scratch database is created and dropped).
 LOADTEST_SECONDS ?= 60

@@ -566,9 +566,10 @@ def test_forecast_counts_pupils_in_the_month_their_data_falls_due(verified_clien
         listed = _get(client, link).context["rows"]
         in_month = [r for r in listed if f"{r['due_on']:%Y-%m}" == f"{due_regular:%Y-%m}"]
         assert len(in_month) == counts[(school_a.pk, key, "substantive")]
-    # The director sees the forecast too, without links to the admin's screen.
+    # S-12: the director may not open the list behind these numbers (the
+    # retention screen is the application admin's), so gets no forecast.
     director_body = _body(verified_client(director_a).get(reverse("home")))
-    assert f'id="chart-retention-{school_a.pk}"' in director_body
+    assert f'id="chart-retention-{school_a.pk}"' not in director_body
     assert "/categorie/substantive/" not in director_body
 
 

@@ -41,7 +41,6 @@ def _expectations():
                 f"chart-breaches-{vlinder}-months",
                 f"chart-breaches-{vlinder}-decision",
                 "chart-disclosures-school",
-                f"chart-retention-{vlinder}",
             },
         ),
         "beheer.a": (
