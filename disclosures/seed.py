@@ -11,6 +11,7 @@ finds them by key.
 
 from django.db import transaction
 
+from disclosures.fields import TRANSFER_FIELDS
 from disclosures.models import LegalBasis, Recipient
 
 K = Recipient.Kind
@@ -146,24 +147,7 @@ SEED = [
         K.MANDATORY,
         B.LEGAL_OBLIGATION,
         "Onderwijskundig rapport bij de overstap naar een andere school.",
-        [
-            "full_name",
-            "birth_date",
-            "sex",
-            "address",
-            "postcode",
-            "house_number",
-            "guardian_names",
-            "guardian_phones",
-            "guardian_emails",
-            "group",
-            "year_group",
-            "school_history",
-            "results",
-            "social_emotional",
-            "support_given",
-            "absence_last_year",
-        ],
+        list(TRANSFER_FIELDS),
         False,
     ),
     (
