@@ -396,25 +396,44 @@ def _notify_requester(disclosure):
 # --- Emergencies (break-glass) ---------------------------------------------------
 
 
-@transaction.atomic
-def disclosure_emergency_make(*, pupil, fields, purpose, recipient_detail, method, acting_user, request=None):
-    """R-DIS-2: in an emergency any staff member with the whole dossier
-    discloses at once; the directors are told at once and review it."""
+def _disclose_at_once(
+    *, pupil, kind, capability, fields, purpose, recipient_detail, method, acting_user, restricted=False
+):
+    """A mandatory disclosure about one pupil that needs no approval first
+    (emergency, suspected child abuse): checked, planned and recorded."""
     school = pupil.school
-    _require(acting_user, "disclosures.emergency", school.pk)
-    _check_method(K.EMERGENCY, method)
-    recipient = mandatory_recipient(school, K.EMERGENCY)
+    _require(acting_user, capability, school.pk)
+    _check_method(kind, method)
+    recipient = mandatory_recipient(school, kind)
     plan = disclosure_plan(
-        school=school, recipient=recipient, kind=K.EMERGENCY, pupils=[pupil], fields=fields, acting_user=acting_user
+        school=school, recipient=recipient, kind=kind, pupils=[pupil], fields=fields, acting_user=acting_user
     )
     _nothing_allowed(plan)
-    disclosure = _create(
+    return _create(
         plan=plan,
         school=school,
         status=Disclosure.Status.DISCLOSED,
         method=method,
         purpose=purpose,
         recipient_detail=recipient_detail,
+        acting_user=acting_user,
+        restricted=restricted,
+    )
+
+
+@transaction.atomic
+def disclosure_emergency_make(*, pupil, fields, purpose, recipient_detail, method, acting_user, request=None):
+    """R-DIS-2: in an emergency any staff member with the whole dossier
+    discloses at once; the directors are told at once and review it."""
+    school = pupil.school
+    disclosure = _disclose_at_once(
+        pupil=pupil,
+        kind=K.EMERGENCY,
+        capability="disclosures.emergency",
+        fields=fields,
+        purpose=purpose,
+        recipient_detail=recipient_detail,
+        method=method,
         acting_user=acting_user,
     )
     _audit("disclosure.emergency", disclosure, acting_user=acting_user, request=request)
@@ -526,21 +545,14 @@ def disclosure_child_abuse_make(*, pupil, fields, purpose, recipient_detail, met
     """R-DIS-2: a report of suspected child abuse. Restricted to the director
     and the IB; the pupil goes under a legal hold so nothing is purged while
     the case runs (R-RET-6)."""
-    school = pupil.school
-    _require(acting_user, "disclosures.restricted", school.pk)
-    _check_method(K.CHILD_ABUSE, method)
-    recipient = mandatory_recipient(school, K.CHILD_ABUSE)
-    plan = disclosure_plan(
-        school=school, recipient=recipient, kind=K.CHILD_ABUSE, pupils=[pupil], fields=fields, acting_user=acting_user
-    )
-    _nothing_allowed(plan)
-    disclosure = _create(
-        plan=plan,
-        school=school,
-        status=Disclosure.Status.DISCLOSED,
-        method=method,
+    disclosure = _disclose_at_once(
+        pupil=pupil,
+        kind=K.CHILD_ABUSE,
+        capability="disclosures.restricted",
+        fields=fields,
         purpose=purpose,
         recipient_detail=recipient_detail,
+        method=method,
         acting_user=acting_user,
         restricted=True,
     )
