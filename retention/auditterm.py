@@ -27,16 +27,15 @@ import datetime
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import F, Min
 from django.utils import timezone
 
 from privacy_admin import auditlog
 from privacy_admin.auditlog import audit_record
 from privacy_admin.models import AuditEvent
 from retention import engine
-from retention.models import PurgeRecord, PurgeRun, RetentionLock
+from retention.models import AUDIT_CATEGORY, PurgeRecord, PurgeRun, RetentionLock
 
-AUDIT_CATEGORY = "audit"
 ACTION = "retention_audit_purge"
 DEFAULT_BATCH_SIZE = 5000
 
@@ -124,8 +123,15 @@ def purge_audit(as_of, *, acting_user=None, dry_run=False, batch_size=DEFAULT_BA
         result = AuditPurgeResult(as_of=as_of, due=due, purged=0)
         if not due:
             return result
+        now = timezone.now()
         run = PurgeRun.objects.create(
-            started_at=timezone.now(), as_of=as_of, by=acting_user, counts=_run_counts(result)
+            started_at=now,
+            as_of=as_of,
+            by=acting_user,
+            counts=_run_counts(result),
+            total=due,
+            done=0,
+            progress_at=now,
         )
         result.run_id = run.pk
         rule = rule_text()
@@ -138,6 +144,10 @@ def purge_audit(as_of, *, acting_user=None, dry_run=False, batch_size=DEFAULT_BA
                     if start > through:
                         break
                     checkpoint = auditlog.cut_through(min(start + batch_size - 1, through))
+                    # Progress in events, committed with the batch (U-3).
+                    PurgeRun.objects.filter(pk=run.pk).update(
+                        done=F("done") + checkpoint.rows, progress_at=timezone.now()
+                    )
                     PurgeRecord.objects.create(
                         run=run,
                         category=AUDIT_CATEGORY,

@@ -19,16 +19,21 @@ the other terms are counted from.
 
 The purge (S-27). One database lock (a conditional UPDATE on a single
 RetentionLock row, atomic on SQLite and PostgreSQL; a heartbeat per batch
-lets a lock left by a killed worker go stale). Per category, the due pupils
-in batches; each batch deletes the rows of every model of that category with
-`pupil__in=batch` (queries per batch do not grow with the batch) and writes
-its PurgeRecord and audit event in one transaction: all or nothing. A
-failure leaves earlier batches done; the next run's `due()` finds exactly
-what is left, so a purge resumes by running again and a second run purges
-nothing. Records hold counts and rule descriptions only (R-RET-6).
+lets a lock left by a killed worker go stale). What is due is one query for
+all categories (`due_by_school`). The due pupils then go in batches of
+pupils, each batch one transaction with all its due categories in purge
+order: the pupils are checked again (still left, still in term, no hold set
+since), then per category the rows of every model go by `pupil = ANY(array)`
+(one text parameter per batch, so statements do not grow with the batch),
+with a PurgeRecord and an audit event per category: all or nothing. Rows
+something else points at are deleted by key with their cascade in SQL
+(`_delete`), never loaded into Python. A failure leaves earlier batches
+done; the next run's `due()` finds exactly what is left, so a purge resumes
+by running again and a second run purges nothing. Records hold counts and
+rule descriptions only (R-RET-6).
 
 Progress (U-3). The run's `total` is the number of (pupil, category) pairs
-due; each batch adds its pupils to `done` inside its own transaction, so the
+due; each batch adds its pairs to `done` inside its own transaction, so the
 screen's progress bar shows exactly what is committed, one constant UPDATE
 per batch.
 """
@@ -42,7 +47,7 @@ from operator import or_
 
 from django.apps import apps
 from django.db import IntegrityError, models, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, F, Lookup, OuterRef, Q, signals
 from django.utils import timezone
 
 from privacy_admin.auditlog import audit_record
@@ -60,6 +65,52 @@ NEVER_PURGED = (LegalHold,)
 
 class PurgeLocked(Exception):
     """Another purge holds the lock."""
+
+
+class AnyOf(Lookup):
+    """`column = ANY('{1,2,3}'::bigint[])` on PostgreSQL, `column IN (...)`
+    elsewhere: a batch of ids as one text parameter. A list parameter costs
+    Django a resolve and psycopg a dump per element, and an `IN` list a
+    placeholder each to prepare and parse: for batches of thousands that cost
+    more than the deletes themselves. The planner still sees the values and
+    probes the index. Used as an expression: `qs.filter(any_of("pupil", ids))`."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def get_prep_lookup(self):
+        return self.rhs
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        ids = self.rhs.ids
+        if connection.vendor == "postgresql":
+            array_type = self.lhs.output_field.db_type(connection)
+            return f"{lhs} = ANY(%s::{array_type}[])", [*params, self.rhs.literal()]
+        if not ids:
+            return "1 = 0", params
+        return f"{lhs} IN ({', '.join(['%s'] * len(ids))})", [*params, *ids]
+
+
+class Ids:
+    """A batch of integer ids, the right-hand side of AnyOf: kept whole, so
+    Django does not walk it, and written out as an array literal once for
+    all the statements of a batch."""
+
+    def __init__(self, ids):
+        self.ids = [int(pk) for pk in ids]
+        self._literal = None
+
+    def literal(self):
+        if self._literal is None:
+            self._literal = "{" + ",".join(map(str, self.ids)) + "}"
+        return self._literal
+
+
+def any_of(name, ids):
+    """A filter: field `name` (a key or a foreign key) is one of `ids` (an
+    iterable of ints, or Ids to reuse one array for many statements)."""
+    return AnyOf(F(name), ids if isinstance(ids, Ids) else Ids(ids))
 
 
 # --- arithmetic ----------------------------------------------------------------
@@ -225,32 +276,149 @@ def due(as_of, school=None):
     """Per category, the pupils with data of that category due on `as_of`
     (R-RET-5), without pupils under an active legal hold (R-RET-6), who are
     reported in `held`. `school`: a School or its id."""
+    school_id = getattr(school, "pk", school)
+    reports = due_by_school(as_of, None if school is None else [school_id])
+    if school is None:
+        return _merged(as_of, reports.values(), _rules())
+    return reports[school_id]
+
+
+def due_by_school(as_of, schools=None):
+    """{school id: DueReport} for `schools` (Schools or ids; None: every
+    school with a leaver), from one query for all categories and schools:
+    per leaver a flag per category (still in term and still holding data)
+    and whether a legal hold is active. A screen listing many schools costs
+    one query, not one per school and category."""
     rules = _rules()
     cutoffs = _cutoffs(rules, as_of)
-    base = _manager(pupil_model()).filter(**{f"{LEFT_ON}__isnull": False})
-    if school is not None:
-        base = base.filter(school=school)
-    pupils, held, held_by_category = {}, set(), {}
+    flags = {}
     for category in CATEGORIES:
         term = _term_q(cutoffs[category])
         links = category_links(category)
-        if term is None or not links:
-            pupils[category] = []
-            held_by_category[category] = []
-            continue
+        if term is not None and links:
+            flags[category] = (term, _has_data(links, category))
+    ids = None if schools is None else [getattr(school, "pk", school) for school in schools]
+    found = {}
+    if flags and ids != []:
+        base = _manager(pupil_model()).filter(**{f"{LEFT_ON}__isnull": False})
+        if ids is not None:
+            base = base.filter(school__in=ids)
+        names = [f"due_{category}" for category in flags]
         rows = (
-            base.filter(term).filter(_has_data(links, category)).annotate(held=_active_hold()).values_list("pk", "held")
+            base.filter(reduce(or_, [term for term, _data in flags.values()]))
+            .annotate(
+                held=_active_hold(),
+                # The term first: PostgreSQL stops at a false operand, so the
+                # EXISTS probes run only for pupils whose term has passed.
+                **{
+                    name: ExpressionWrapper(term & Q(data), output_field=BooleanField())
+                    for name, (term, data) in zip(names, flags.values(), strict=True)
+                },
+            )
+            .order_by()  # sorted below; the pupils' name order would cost a sort
+            .values_list("pk", "school_id", "held", *names)
         )
-        pupils[category] = sorted(pk for pk, is_held in rows if not is_held)
-        held_by_category[category] = sorted(pk for pk, is_held in rows if is_held)
-        held.update(held_by_category[category])
-    descriptions = {
+        with transaction.atomic():
+            _no_jit()
+            for pk, school_id, is_held, *due_flags in rows:
+                per_school = found.setdefault(school_id, ({}, {}))
+                for category, flag in zip(flags, due_flags, strict=True):
+                    if flag:
+                        per_school[1 if is_held else 0].setdefault(category, []).append(pk)
+    descriptions = _descriptions(rules)
+    reports = {}
+    for school_id in found if ids is None else ids:
+        pupils, held = found.get(school_id, ({}, {}))
+        reports[school_id] = DueReport(
+            as_of=as_of,
+            pupils={category: sorted(pupils.get(category, [])) for category in CATEGORIES},
+            held=sorted({pk for pks in held.values() for pk in pks}),
+            rules=descriptions,
+            held_by_category={category: sorted(held.get(category, [])) for category in CATEGORIES},
+        )
+    return reports
+
+
+def _merged(as_of, reports, rules):
+    """One DueReport for all of `reports` (schools do not share pupils)."""
+    pupils = {category: [] for category in CATEGORIES}
+    held_by_category = {category: [] for category in CATEGORIES}
+    held = []
+    for report in reports:
+        held += report.held
+        for category in CATEGORIES:
+            pupils[category] += report.pupils[category]
+            held_by_category[category] += report.held_by_category[category]
+    return DueReport(
+        as_of=as_of,
+        pupils={category: sorted(ids) for category, ids in pupils.items()},
+        held=sorted(held),
+        rules=_descriptions(rules),
+        held_by_category={category: sorted(ids) for category, ids in held_by_category.items()},
+    )
+
+
+def _descriptions(rules):
+    return {
         category: {condition: rule.description for (cat, condition), rule in rules.items() if cat == category}
         for category in CATEGORIES
     }
-    return DueReport(
-        as_of=as_of, pupils=pupils, held=sorted(held), rules=descriptions, held_by_category=held_by_category
+
+
+def _no_jit():
+    """PostgreSQL compiles these queries (their cost estimates are large)
+    before running them, which takes longer than running them: off for this
+    transaction."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL jit = off")
+
+
+def _lazy_commit():
+    """A batch's commit need not wait for its WAL to reach the disk
+    (PostgreSQL's synchronous_commit off, for this transaction only): a
+    crash can lose only the last batches whole, never part of one, with
+    their deletion record and audit event, and the next run (or the sweep
+    of stalled runs) purges those pupils again. The database stays
+    consistent either way; the purge stops paying a disk flush per batch."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit = off")
+
+
+def _anchor():
+    """(model, pupil link attname) of the row holding the unenrolment date."""
+    relation = pupil_model()._meta.get_field(LEFT_ON.split("__")[0])
+    return relation.related_model, relation.field.attname
+
+
+def _still_due(pupil_ids, cutoffs):
+    """{category: [pupil ids]}: of `pupil_ids`, those still left, still in
+    the category's term and not under a hold set since (R-RET-6), read in
+    one query by the anchor rows (the enrolments, one index probe per
+    pupil), so the cost follows the batch, not the table. Whether they still
+    hold data was settled by due() under the same lock; a pupil with nothing
+    left simply deletes no rows."""
+    model, link = _anchor()
+    left_on, destination = LEFT_ON.split("__")[1], DESTINATION.split("__")[1]
+    rows = (
+        _manager(model)
+        .filter(any_of(link, pupil_ids), **{f"{left_on}__isnull": False})
+        .exclude(Exists(LegalHold.objects.filter(pupil=OuterRef(link), lifted_at__isnull=True)))
+        .values_list(link, left_on, destination)
     )
+    still = {category: [] for category in CATEGORIES}
+    for pk, left, dest in rows:
+        special = dest == SPECIAL
+        for category in CATEGORIES:
+            cutoff = cutoffs[category][special]
+            if cutoff is not None and left <= cutoff:
+                still[category].append(pk)
+    return still
 
 
 # --- the lock ------------------------------------------------------------------
@@ -344,7 +512,10 @@ def _kept_by_other_categories(model, category):
     for rel in _reverse_links(model):
         related, field = rel.related_model, rel.field.name
         if retention_category_of(related) not in (None, category):
-            kept |= Q(pk__in=_manager(related).filter(**{f"{field}__isnull": False}).values(field))
+            # EXISTS per row, not `pk IN (every row pointing here)`: the
+            # planner may then probe the index for the batch's rows instead
+            # of reading every consent scan once per batch.
+            kept |= Q(Exists(_manager(related).filter(**{field: OuterRef("pk")})))
     return kept
 
 
@@ -358,40 +529,83 @@ def _reverse_links(model):
     ]
 
 
-def _spare_dependents(model, rows, category, pupil_ids):
-    """Before `rows` go, rows that would go with them by cascade but must stay
-    (another pupil's record, or one another category still points at) are
-    detached when their link may be empty; otherwise their parent stays.
-    Returns the rows that may be deleted (S-26, R-RET-6)."""
-    for rel in _reverse_links(model):
-        if rel.on_delete is not models.CASCADE:
-            continue
-        related, field = rel.related_model, rel.field
-        dependents = _manager(related).filter(**{f"{field.name}__in": rows.values("pk")})
-        must_stay = _kept_by_other_categories(related, category)
-        if _pupil_fk_names(related):
-            must_stay |= ~_link_q(_pupil_fk_names(related), "__in", pupil_ids)
-        staying = dependents.filter(must_stay)
-        if field.null:
-            staying.update(**{field.name: None})
-        else:
-            rows = rows.exclude(pk__in=staying.values(field.name))
-    return rows
+def _link_any(fields, ids):
+    return reduce(or_, [Q(any_of(name, ids)) for name in fields])
 
 
 def purge_batch(category, pupil_ids):
     """Delete the rows of `category` of these pupils; the number of rows
     removed (cascades included). Call inside a transaction."""
     rows = 0
+    batch, ids = set(pupil_ids), Ids(pupil_ids)
     for kind, model, fields in category_links(category):
-        doomed = _manager(model).filter(_link_q(fields, "__in", pupil_ids))
+        doomed = _manager(model).filter(_link_any(fields, ids))
         if kind == "fk":
-            doomed = _spare_dependents(
-                model, doomed.exclude(_kept_by_other_categories(model, category)), category, pupil_ids
-            )
-        deleted, _per_model = doomed.delete()
-        rows += deleted
+            doomed = doomed.exclude(_kept_by_other_categories(model, category))
+        if not _reverse_links(model) and not _needs_collector(model):
+            rows += doomed._raw_delete(doomed.db)  # nothing points here: one DELETE
+        else:
+            rows += _delete(model, list(doomed.order_by().values_list("pk", flat=True)), category, batch)
     return rows
+
+
+def _needs_collector(model):
+    """Django's own delete where its semantics need it: signal receivers, or
+    an on_delete other than CASCADE, SET_NULL or DO_NOTHING."""
+    return (
+        signals.pre_delete.has_listeners(model)
+        or signals.post_delete.has_listeners(model)
+        or any(
+            rel.on_delete not in (models.CASCADE, models.SET_NULL, models.DO_NOTHING) for rel in _reverse_links(model)
+        )
+    )
+
+
+def _delete(model, pks, category, batch):
+    """Delete the rows `pks` of `model` and their cascade, in SQL by key: no
+    row is loaded into Python (Django's collector would load them, decrypting
+    every text and document of the batch for nothing, and delete 100 per
+    statement). Dependents that must stay (another pupil's record, or one
+    another category still points at) are detached when their link may be
+    empty, else their parent stays (S-26, R-RET-6). Returns the rows
+    deleted, cascades included."""
+    if not pks:
+        return 0
+    manager = _manager(model)
+    cascades = []
+    for rel in _reverse_links(model):
+        if rel.on_delete is not models.CASCADE:
+            continue
+        related, link = rel.related_model, rel.field.attname
+        pupils = [related._meta.get_field(name).attname for name in _pupil_fk_names(related)]
+        dependents = list(_manager(related).filter(any_of(link, pks)).order_by().values_list("pk", link, *pupils))
+        if not dependents:
+            continue
+        # Another pupil's record (no link to this batch) stays.
+        staying = {pk for pk, _parent, *owners in dependents if owners and not batch.intersection(owners)}
+        staying.update(
+            _manager(related)
+            .filter(any_of("pk", [pk for pk, *_rest in dependents]))
+            .filter(_kept_by_other_categories(related, category))
+            .values_list("pk", flat=True)
+        )
+        if staying and rel.field.null:
+            _manager(related).filter(any_of("pk", sorted(staying))).update(**{link: None})
+        elif staying:
+            kept = {parent for pk, parent, *_owners in dependents if pk in staying}
+            pks = [pk for pk in pks if pk not in kept]
+        cascades.append((related, [(pk, parent) for pk, parent, *_owners in dependents if pk not in staying]))
+    if _needs_collector(model):
+        return manager.filter(any_of("pk", pks)).only("pk").delete()[0]
+    alive = set(pks)
+    deleted = 0
+    for related, dependents in cascades:
+        deleted += _delete(related, [pk for pk, parent in dependents if parent in alive], category, batch)
+    for rel in _reverse_links(model):
+        if rel.on_delete is models.SET_NULL:
+            _manager(rel.related_model).filter(any_of(rel.field.attname, pks)).update(**{rel.field.attname: None})
+    doomed = manager.filter(any_of("pk", pks))
+    return deleted + doomed._raw_delete(doomed.db)
 
 
 def _progress(run, pupils):
@@ -400,7 +614,7 @@ def _progress(run, pupils):
     PurgeRun.objects.filter(pk=run.pk).update(done=F("done") + pupils, progress_at=timezone.now())
 
 
-def purge(as_of, *, school=None, acting_user=None, dry_run=False, batch_size=200, run=None):
+def purge(as_of, *, school=None, acting_user=None, dry_run=False, batch_size=5000, run=None):
     """Purge what is due on `as_of` (R-RET-1..6, S-27). With `dry_run`, only
     report. Raises PurgeLocked when another purge is running. `run`: the
     PurgeRun a confirmation on the screen queued for this purge (U-3); without
@@ -440,26 +654,27 @@ def purge(as_of, *, school=None, acting_user=None, dry_run=False, batch_size=200
         raise
     result.run_id = run.pk
     cutoffs = _cutoffs(_rules(), as_of)
+    order = _purge_order()
+    rules = {category: _rule_text(report, category) for category in order}
+    due_sets = {category: set(report.pupils[category]) for category in order}
+    everyone = sorted(set().union(*due_sets.values()))
     category = None
     try:
-        for category in _purge_order():
-            ids = report.pupils[category]
-            rule = _rule_text(report, category)
-            for start in range(0, len(ids), batch_size):
-                chunk = ids[start : start + batch_size]
-                _heartbeat(token)
-                with transaction.atomic():
-                    _progress(run, len(chunk))
-                    # Checked again inside the batch: still left, still due,
-                    # still holding data, and no hold set since (R-RET-6).
-                    batch = list(
-                        _manager(pupil_model())
-                        .filter(pk__in=chunk, **{f"{LEFT_ON}__isnull": False})
-                        .filter(_term_q(cutoffs[category]))
-                        .filter(_has_data(category_links(category), category))
-                        .exclude(_active_hold())
-                        .values_list("pk", flat=True)
-                    )
+        # A batch is a set of pupils with all their due categories, in one
+        # transaction: one re-check, one progress update and one commit per
+        # batch, however many categories are due.
+        for start in range(0, len(everyone), batch_size):
+            chunk = everyone[start : start + batch_size]
+            _heartbeat(token)
+            done_now = {}
+            with transaction.atomic():
+                _lazy_commit()
+                _progress(run, sum(pk in due_sets[c] for c in order for pk in chunk))
+                # Checked again inside the batch: still left, still due,
+                # and no hold set since (R-RET-6).
+                still = _still_due(chunk, cutoffs)
+                for category in order:
+                    batch = sorted(pk for pk in still[category] if pk in due_sets[category])
                     if not batch:
                         continue
                     rows = purge_batch(category, batch)
@@ -468,7 +683,7 @@ def purge(as_of, *, school=None, acting_user=None, dry_run=False, batch_size=200
                     PurgeRecord.objects.create(
                         run=run,
                         category=category,
-                        rule=rule,
+                        rule=rules[category],
                         pupils=len(batch),
                         rows=rows,
                         at=timezone.now(),
@@ -481,9 +696,11 @@ def purge(as_of, *, school=None, acting_user=None, dry_run=False, batch_size=200
                         object_type="retention.purgerun",
                         object_id=run.pk,
                         school_id=school_id,
-                        details={"category": category, "rule": rule, "pupils": len(batch), "rows": rows},
+                        details={"category": category, "rule": rules[category], "pupils": len(batch), "rows": rows},
                     )
-                purged[category] += len(batch)
+                    done_now[category] = len(batch)
+            for name, pupils in done_now.items():
+                purged[name] += pupils
     except Exception as exc:
         run.status = PurgeRun.Status.FAILED
         run.error = type(exc).__name__

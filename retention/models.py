@@ -126,7 +126,8 @@ class PurgeRun(models.Model):
     failed_category = models.CharField(
         _("failed in category"), max_length=16, choices=RetentionCategory.choices, blank=True
     )
-    # Progress: pupils handled, counted once per category they are due in.
+    # Progress: pupils handled, counted once per category they are due in;
+    # for a run of the audit log's term, audit events removed.
     total = models.PositiveIntegerField(_("to handle"), default=0)
     done = models.PositiveIntegerField(_("handled"), default=0)
     progress_at = models.DateTimeField(_("last progress"), null=True, blank=True)
@@ -143,6 +144,15 @@ class PurgeRun(models.Model):
         return self.status in (self.Status.DONE, self.Status.FAILED)
 
     @property
+    def is_audit(self):
+        """A run of the audit log's own term (retention.auditterm)."""
+        return (
+            isinstance(self.counts, dict)
+            and "audit_events" in self.counts
+            and not any((self.counts.get("due") or {}).values())
+        )
+
+    @property
     def percent(self):
         if self.total == 0:
             return 100 if self.finished else 0
@@ -156,13 +166,19 @@ class PurgeRun(models.Model):
         return last < (now or timezone.now()) - self.STALLED_AFTER
 
 
+# The audit log's own term (retention.auditterm) leaves records too; "audit"
+# is not a pupil category, so it is added here for the records' labels only.
+AUDIT_CATEGORY = "audit"
+RECORD_CATEGORIES = [*RetentionCategory.choices, (AUDIT_CATEGORY, _("Audit log"))]
+
+
 class PurgeRecord(models.Model):
     """One committed batch: which category, on which rule, how many pupils and
     rows, when and by whom. Written in the batch's own transaction, so no row
     is ever removed without its record."""
 
     run = models.ForeignKey(PurgeRun, on_delete=models.PROTECT, related_name="records")
-    category = models.CharField(_("category"), max_length=16, choices=RetentionCategory.choices)
+    category = models.CharField(_("category"), max_length=16, choices=RECORD_CATEGORIES)
     rule = models.CharField(_("rule"), max_length=200)
     pupils = models.PositiveIntegerField(_("pupils"))
     rows = models.PositiveIntegerField(_("rows"))

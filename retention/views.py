@@ -99,8 +99,9 @@ def retention_overview(request):
     modes = dict(RetentionSettings.objects.filter(school__in=schools).values_list("school_id", "mode"))
     rules = _rules_by_category()
     sections = []
+    reports = engine.due_by_school(as_of, schools)
     for school in schools:
-        report = engine.due(as_of, school=school)
+        report = reports[school.pk]
         sections.append(
             {
                 "school": school,
@@ -202,6 +203,12 @@ def retention_confirm(request, school_id):
 def _progress_text(run):
     if run.status == PurgeRun.Status.QUEUED:
         return _("Waiting for the background worker to start the purge.")
+    if run.is_audit:
+        return _("%(done)s of %(total)s audit events removed (%(percent)s%%).") % {
+            "done": run.done,
+            "total": run.total,
+            "percent": run.percent,
+        }
     return _("%(done)s of %(total)s handled (%(percent)s%%), counting each pupil once per category.") % {
         "done": run.done,
         "total": run.total,
@@ -240,13 +247,18 @@ def retention_progress_status(request, run_id):
 
 
 def _result_rows(run):
-    due = run.counts.get("due", {}) if isinstance(run.counts, dict) else {}
-    purged = run.counts.get("purged", {}) if isinstance(run.counts, dict) else {}
-    return [
+    counts = run.counts if isinstance(run.counts, dict) else {}
+    due, purged = counts.get("due", {}), counts.get("purged", {})
+    rows = [
         {"label": _label(category), "due": due.get(category, 0), "purged": purged.get(category, 0)}
         for category in engine.CATEGORIES
         if due.get(category) or purged.get(category)
     ]
+    events = counts.get("audit_events") or {}
+    if events.get("due") or events.get("purged"):
+        # Counted in events, not pupils: the label says so.
+        rows.append({"label": _("Audit log (events)"), "due": events["due"], "purged": events.get("purged", 0)})
+    return rows
 
 
 def _run_context(run):
@@ -317,8 +329,8 @@ def retention_mode(request, school_id):
 
 def _due_counts(as_of, schools):
     totals = dict.fromkeys(engine.CATEGORIES, 0)
-    for school in schools:
-        for category, count in engine.due(as_of, school=school).counts().items():
+    for report in engine.due_by_school(as_of, schools).values():
+        for category, count in report.counts().items():
             totals[category] += count
     return totals
 

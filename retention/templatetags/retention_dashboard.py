@@ -73,8 +73,10 @@ def due_today(user, today=None):
     for the schools where the user runs purges."""
     today = today or timezone.localdate()
     result = []
-    for school in School.objects.filter(pk__in=admin_school_ids(user)).order_by("name"):
-        report = engine.due(today, school=school)
+    schools = list(School.objects.filter(pk__in=admin_school_ids(user)).order_by("name"))
+    reports = engine.due_by_school(today, schools)
+    for school in schools:
+        report = reports[school.pk]
         rows = []
         for category in engine.CATEGORIES:
             due = len(report.pupils.get(category, []))

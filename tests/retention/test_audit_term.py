@@ -9,6 +9,7 @@ from unittest import mock
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from privacy_admin.auditlog import AuditChainError, audit_record, cut_through, verify_chain
@@ -303,3 +304,30 @@ def test_plain_delete_refused_on_postgresql(log):
                 with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
                     cursor.execute(sql)
     assert AuditEvent.objects.count() == 5 and verify_chain()[0]
+
+
+def test_audit_run_shows_progress_and_labels(log, settings, verified_client, fg):
+    """U-3, R-RET-6: a run of the audit term counts its progress in events,
+    committed per batch, and its records and result read "Audit log", not
+    the raw category key."""
+    settings.AUDIT_RETENTION_YEARS = 5
+    seen = []
+    real = auditterm.auditlog.cut_through
+
+    def spy(through_seq):
+        run = PurgeRun.objects.get()
+        seen.append((run.done, run.total, run.status))
+        return real(through_seq)
+
+    with mock.patch.object(auditterm.auditlog, "cut_through", spy):
+        result = auditterm.purge_audit(D(2025, 3, 11), batch_size=2)
+    assert seen == [(0, 5, PurgeRun.Status.RUNNING), (2, 5, PurgeRun.Status.RUNNING), (4, 5, PurgeRun.Status.RUNNING)]
+    run = PurgeRun.objects.get(pk=result.run_id)
+    assert (run.done, run.total, run.percent, run.is_audit) == (5, 5, 100, True)
+    assert {r.get_category_display() for r in run.records.all()} == {"Audit log"}
+
+    client = verified_client(fg)  # a run of no school: the foundation's FG reads it
+    status = client.get(reverse("retention_progress_status", kwargs={"run_id": run.pk})).json()
+    assert (status["done"], status["total"]) == (5, 5) and "audit events" in status["text"]
+    body = client.get(reverse("retention_result", kwargs={"run_id": run.pk})).content.decode()
+    assert "Audit log (events)" in body and ">audit<" not in body

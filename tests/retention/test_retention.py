@@ -413,3 +413,32 @@ def test_unenrolment_date_goes_last(school_a, staff_user):
     assert not Enrolment.objects.filter(pupil=pupil).exists()
     assert not SupportNeed.objects.filter(pupil=pupil).exists()
     assert not AttendanceRecord.objects.filter(pupil=pupil).exists()
+
+
+def test_due_for_many_schools_is_one_query(school_a, school_b, staff_user, director_a):
+    """R-RET-5, R-RET-6, U-3: what is due at several schools comes from one
+    query for all categories and schools, and equals the per-school answer
+    (held pupils apart)."""
+    a = [make_leaver(school_a, user=staff_user), make_leaver(school_a, destination="special", user=staff_user)]
+    b = make_leaver(school_b, user=staff_user)
+    held = make_leaver(school_b, user=staff_user)
+    legal_hold_set(pupil=held, reason="x", acting_user=director_a)
+    make_pupil(school_a, first="Still", last="Here")
+    with CaptureQueriesContext(connection) as ctx:
+        reports = engine.due_by_school(D(2028, 8, 1), [school_a, school_b])
+    pupil_queries = [q for q in ctx.captured_queries if "students_pupil" in q["sql"]]
+    assert len(pupil_queries) == 1
+    assert reports[school_a.pk].pupils["substantive"] == sorted(p.pk for p in a)
+    assert reports[school_a.pk].pupils["attendance"] == sorted(p.pk for p in a)
+    assert reports[school_b.pk].pupils["substantive"] == [b.pk]
+    assert reports[school_b.pk].held == [held.pk] and reports[school_a.pk].held == []
+    assert reports[school_b.pk].held_by_category["substantive"] == [held.pk]
+    for school in (school_a, school_b):
+        single = engine.due(D(2028, 8, 1), school=school)
+        assert (single.pupils, single.held) == (reports[school.pk].pupils, reports[school.pk].held)
+    whole = engine.due(D(2028, 8, 1))
+    assert whole.pupils["substantive"] == sorted([*(p.pk for p in a), b.pk])
+    assert whole.held == [held.pk]
+    # Before the special-education term ends only the regular leavers are due.
+    early = engine.due_by_school(D(2025, 8, 1), [school_a])[school_a.pk]
+    assert early.pupils["substantive"] == [a[0].pk] and early.pupils["attendance"] == []
