@@ -1,7 +1,8 @@
 """The retention app's panels of the home page: what is due today per school
 and category for the application admin (U-3), and a forecast of the pupils
 whose data falls due per month over the next 24 months, per category, for the
-application admin and the director.
+application admin (the director's home page shows none: its numbers would
+link to a list only the application admin may open, S-12).
 
 Inclusion tags, so the core's home view imports nothing of this app; like
 the engine, this module knows no other app by name (the pupil model and the
@@ -32,7 +33,7 @@ from django.utils.translation import gettext as _
 from privacy_admin.charts import bar_chart, month_key, month_label, month_range
 from privacy_admin.models import School
 from privacy_admin.records import RetentionCategory
-from privacy_admin.roles import SchoolRole, capabilities_for
+from privacy_admin.roles import capabilities_for
 from retention import engine
 from retention.models import RetentionRule
 
@@ -57,12 +58,6 @@ def _rules():
 
 def admin_school_ids(user):
     return {m.school_id for m in user.memberships_today() if RUN in capabilities_for(m.role)}
-
-
-def director_school_ids(user):
-    """Schools where the user is director and not also application admin (the
-    admin's section shows those already)."""
-    return {m.school_id for m in user.memberships_today() if m.role == SchoolRole.DIRECTOR} - admin_school_ids(user)
 
 
 # --- due today (the application admin) ---------------------------------------------
@@ -166,9 +161,9 @@ def month_end(year, month):
     return datetime.date(year, month, calendar.monthrange(year, month)[1])
 
 
-def forecast_charts(school_ids, *, linked, today=None):
-    """One chart per school. `linked`: the numbers link to the retention
-    screen's pupil list (only for those who may open it)."""
+def forecast_charts(school_ids, today=None):
+    """One chart per school; every number links to the retention screen's
+    pupil list behind it."""
     months, categories, counts = forecast(school_ids, today)
     charts = []
     for school in School.objects.filter(pk__in=school_ids).order_by("name"):
@@ -176,13 +171,12 @@ def forecast_charts(school_ids, *, linked, today=None):
         for (school_id, key, category), n in counts.items():
             if school_id == school.pk:
                 values[(key, category)] = n
-        if linked:
-            for year, month in months:
-                as_of = f"as_of={month_end(year, month).isoformat()}"
-                for category in categories:
-                    url = _url("retention_due_pupils", school.pk, category, query=as_of)
-                    if url:
-                        links[(month_key(year, month), category)] = url
+        for year, month in months:
+            as_of = f"as_of={month_end(year, month).isoformat()}"
+            for category in categories:
+                url = _url("retention_due_pupils", school.pk, category, query=as_of)
+                if url:
+                    links[(month_key(year, month), category)] = url
         charts.append(
             bar_chart(
                 chart_id=f"chart-retention-{school.pk}",
@@ -206,15 +200,6 @@ def forecast_charts(school_ids, *, linked, today=None):
 
 
 @register.inclusion_tag("dashboard/retention_forecast.html", takes_context=True)
-def retention_forecast(context, scope):
-    """scope "admin": the schools where the user runs purges, linked to the
-    retention screen; scope "director": the director's other schools, without
-    links (the retention screen is the application admin's)."""
-    user = context["request"].user
-    if scope == "admin":
-        charts = forecast_charts(admin_school_ids(user), linked=True)
-    elif scope == "director":
-        charts = forecast_charts(director_school_ids(user), linked=False)
-    else:
-        charts = []
-    return {"charts": charts, "scope": scope}
+def retention_forecast(context):
+    """The forecast for the schools where the user runs purges."""
+    return {"charts": forecast_charts(admin_school_ids(context["request"].user))}
