@@ -262,39 +262,56 @@ def publication_check(publication):
     """Who may appear: on the parent app, those whose parents consented to it;
     on any other channel only those with a one-off written consent for this
     publication (R-CON-4)."""
-    appearances = list(publication.appearances.select_related("pupil", "pupil__group").order_by("pupil__last_name"))
-    pupils = [a.pupil for a in appearances]
-    answers = effective_answers(pupils, [publication.channel])
-    result = []
+    return publication_checks([publication])[publication.pk]
+
+
+def publication_checks(publications):
+    """{publication id: publication_check(publication)} for many publications
+    in as many queries as for one (the takedown list of a teacher)."""
+    from consent.models import PublicationPupil
+
+    publications = {publication.pk: publication for publication in publications}
+    appearances = list(
+        PublicationPupil.objects.filter(publication_id__in=publications)
+        .select_related("pupil", "pupil__group")
+        .order_by("pupil__last_name", "pk")
+    )
+    pupils = list({appearance.pupil_id: appearance.pupil for appearance in appearances}.values())
+    channels = list({publication.channel_id: publication.channel for publication in publications.values()}.values())
+    answers = effective_answers(pupils, channels)
+    checks = {pk: [] for pk in publications}
     for appearance in appearances:
-        standing = answers[(appearance.pupil_id, publication.channel_id)]
-        withdrawn = appearance.one_off_consent_at is not None and any(
-            a.value == ConsentAnswer.Value.REFUSED and a.at > appearance.one_off_consent_at
-            for a in standing.answers.values()
-        )
-        # The stricter parent wins (R-CON-6): one parent's written consent does
-        # not override the standing refusal of another parent with authority.
-        other_refuses = appearance.one_off_consent_at is not None and any(
-            a.value == ConsentAnswer.Value.REFUSED and guardian_id != appearance.one_off_consent_by_id
-            for guardian_id, a in standing.answers.items()
-        )
-        if other_refuses:
-            result.append(Clearance(appearance.pupil, False, _("another parent with authority refused"), appearance.pk))
-        elif withdrawn:
-            # A refusal after the one-off consent withdraws it: consent can be
-            # withdrawn at any moment and the stricter parent wins (R-CON-2, R-CON-6).
-            result.append(Clearance(appearance.pupil, False, _("consent withdrawn after it was given"), appearance.pk))
-        elif appearance.one_off_consent_at is not None:
-            result.append(Clearance(appearance.pupil, True, _("written consent for this publication"), appearance.pk))
-        elif publication.channel.is_parent_app and standing.allowed:
-            result.append(Clearance(appearance.pupil, True, _("consent for the parent app"), appearance.pk))
-        elif publication.channel.is_parent_app:
-            result.append(Clearance(appearance.pupil, False, _("no consent for the parent app"), appearance.pk))
-        else:
-            result.append(
-                Clearance(appearance.pupil, False, _("needs written consent for this publication"), appearance.pk)
-            )
-    return result
+        publication = publications[appearance.publication_id]
+        checks[publication.pk].append(_clearance(publication, appearance, answers))
+    return checks
+
+
+def _clearance(publication, appearance, answers):
+    """The Clearance of one appearance, from the effective standing answers."""
+    standing = answers[(appearance.pupil_id, publication.channel_id)]
+    one_off = appearance.one_off_consent_at
+    withdrawn = one_off is not None and any(
+        a.value == ConsentAnswer.Value.REFUSED and a.at > one_off for a in standing.answers.values()
+    )
+    # The stricter parent wins (R-CON-6): one parent's written consent does
+    # not override the standing refusal of another parent with authority.
+    other_refuses = one_off is not None and any(
+        a.value == ConsentAnswer.Value.REFUSED and guardian_id != appearance.one_off_consent_by_id
+        for guardian_id, a in standing.answers.items()
+    )
+    if other_refuses:
+        return Clearance(appearance.pupil, False, _("another parent with authority refused"), appearance.pk)
+    if withdrawn:
+        # A refusal after the one-off consent withdraws it: consent can be
+        # withdrawn at any moment and the stricter parent wins (R-CON-2, R-CON-6).
+        return Clearance(appearance.pupil, False, _("consent withdrawn after it was given"), appearance.pk)
+    if one_off is not None:
+        return Clearance(appearance.pupil, True, _("written consent for this publication"), appearance.pk)
+    if publication.channel.is_parent_app and standing.allowed:
+        return Clearance(appearance.pupil, True, _("consent for the parent app"), appearance.pk)
+    if publication.channel.is_parent_app:
+        return Clearance(appearance.pupil, False, _("no consent for the parent app"), appearance.pk)
+    return Clearance(appearance.pupil, False, _("needs written consent for this publication"), appearance.pk)
 
 
 def has_one_off_since(pupil, category, guardian, since):
@@ -367,10 +384,13 @@ def publication_publish(publication, *, acting_user, request=None):
 def takedown_list(user):
     """Live publications of this user that show a pupil who is no longer
     cleared, e.g. after a parent withdrew consent (R-CON-4)."""
+    live = list(
+        Publication.objects.filter(created_by=user, status=Publication.Status.PUBLISHED).select_related("channel")
+    )
+    checks = publication_checks(live)
     result = []
-    live = Publication.objects.filter(created_by=user, status=Publication.Status.PUBLISHED).select_related("channel")
     for publication in live:
-        blocked = [c.pupil for c in publication_check(publication) if not c.cleared]
+        blocked = [c.pupil for c in checks[publication.pk] if not c.cleared]
         if blocked:
             result.append((publication, blocked))
     return result

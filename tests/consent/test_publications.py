@@ -645,3 +645,25 @@ def test_list_queries_do_not_grow_per_publication(
         make_publication(school_a, categories_a["website"], director_a)
     with django_assert_max_num_queries(len(one.captured_queries)):
         client.get(reverse("publication_list"))
+
+
+def test_takedown_list_queries_do_not_grow_with_publications(director_a, categories_a, child, mother, school_a):
+    """R-CON-4, STYLE 12: the takedown list checks all live publications of a
+    staff member in as many queries for 6 publications as for 2, and blocks
+    the same pupils as the check of each publication alone."""
+    answer(child, categories_a["parro"], mother, "refused", by=director_a)
+    published = Publication.Status.PUBLISHED
+
+    def measure(n):
+        for _ in range(n):
+            make_publication(school_a, categories_a["parro"], director_a, pupils=[child], status=published)
+        with CaptureQueriesContext(connection) as ctx:
+            listed = services.takedown_list(director_a)
+        return len(ctx.captured_queries), listed
+
+    queries_two, _listed = measure(2)
+    queries_six, listed = measure(4)
+    assert queries_two == queries_six
+    assert len(listed) == 6 and all(blocked == [child] for _p, blocked in listed)
+    for publication, _blocked in listed:
+        assert [c.cleared for c in services.publication_check(publication)] == [False]
