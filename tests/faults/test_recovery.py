@@ -39,16 +39,17 @@ def _killed_midway(school, user, monkeypatch, after_batches=2):
         school=school,
         by=user,
     )
-    original, calls = engine.purge_batch, []
+    original, calls = engine._progress, []
 
-    def dies(category, pupil_ids):
+    def dies(run, pairs):
+        # A batch starts by counting its progress: die as the next one starts.
         if len(calls) == after_batches:
             raise Killed
-        calls.append(category)
-        return original(category, pupil_ids)
+        calls.append(pairs)
+        return original(run, pairs)
 
     with monkeypatch.context() as patch:
-        patch.setattr(engine, "purge_batch", dies)
+        patch.setattr(engine, "_progress", dies)
         patch.setattr(tasks, "CONFIRMED_BATCH_SIZE", 1)
         with pytest.raises(Killed):
             tasks.confirmed_purge(run.pk)
@@ -70,7 +71,10 @@ def test_run_whose_worker_died_is_taken_over_and_purged_once(school_a, app_admin
     due = engine.due(timezone.localdate(), school=school_a).counts()
     run = _killed_midway(school_a, app_admin_a, monkeypatch)
     run.refresh_from_db()
-    assert run.status == PurgeRun.Status.RUNNING and PurgeRecord.objects.filter(run=run).count() == 2
+    # Two batches (of one pupil each, all its due categories) committed.
+    assert run.status == PurgeRun.Status.RUNNING and run.done > 0
+    assert PurgeRecord.objects.filter(run=run).values("pupils").count() >= 2
+    assert sum(PurgeRecord.objects.filter(run=run).values_list("pupils", flat=True)) == run.done
     started_at = run.started_at
 
     assert tasks.confirmed_purge(run.pk) is None  # not stalled yet: the worker may be alive
@@ -91,7 +95,7 @@ def test_takeover_waits_while_the_lock_is_fresh(school_a, app_admin_a, monkeypat
     """S-27: a stalled run whose lock is still fresh (another purge holds
     it) is not failed: it stays stalled, and a later try takes it over."""
     leavers(school_a, 2)
-    run = _killed_midway(school_a, app_admin_a, monkeypatch)
+    run = _killed_midway(school_a, app_admin_a, monkeypatch, after_batches=1)
     PurgeRun.objects.filter(pk=run.pk).update(progress_at=F("progress_at") - LONG_AGO)
     RetentionLock.objects.filter(pk=1).update(holder="someone-alive", heartbeat_at=timezone.now())
     assert tasks.confirmed_purge(run.pk) is None
