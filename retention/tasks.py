@@ -53,16 +53,20 @@ def nightly_retention():
         )
         # Confirmed on the screen, but no worker took them (S-29): now.
         counts["confirmed_runs"] = resume_queued_runs()
-        for school_id in School.objects.order_by("pk").values_list("pk", flat=True):
+        school_ids = list(School.objects.order_by("pk").values_list("pk", flat=True))
+        # The proposals of every school in "propose" mode: one query in all.
+        for report in engine.due_by_school(as_of, [pk for pk in school_ids if pk not in automatic]).values():
+            for category, pupils in report.counts().items():
+                counts["proposed"][category] += pupils
+            counts["held"] += len(report.held)
+        for school_id in (pk for pk in school_ids if pk in automatic):
             try:
-                result = engine.purge(as_of, school=school_id, dry_run=school_id not in automatic)
+                result = engine.purge(as_of, school=school_id)
             except engine.PurgeLocked:
                 counts["schools_locked"] += 1
                 continue
             for category in engine.CATEGORIES:
                 counts["purged"][category] += result.purged[category]
-                if school_id not in automatic:
-                    counts["proposed"][category] += result.due[category]
             counts["held"] += result.held
         # The audit log's own term, foundation-wide and always automatic
         # (retention/auditterm.py). A failure fails the job, keeping the counts above.
