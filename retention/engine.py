@@ -368,14 +368,17 @@ def _descriptions(rules):
 
 
 def _no_jit():
-    """PostgreSQL compiles these queries (their cost estimates are large)
-    before running them, which takes longer than running them: off for this
-    transaction."""
+    """Settings for the due query's transaction on PostgreSQL. jit off: the
+    query's cost estimates are large, so PostgreSQL would compile it first,
+    which takes longer than running it. cursor_tuple_fraction 1: the rows are
+    streamed through a cursor, and the whole result is wanted, not the first
+    rows fast (the planner would pick nested loops over the hash join)."""
     from django.db import connection
 
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
+            cursor.execute("SET LOCAL cursor_tuple_fraction = 1.0")
 
 
 def _batch_settings():
