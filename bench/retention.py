@@ -48,6 +48,7 @@ import datetime
 import json
 import os
 import pathlib
+import re
 import subprocess
 import sys
 import time
@@ -542,6 +543,32 @@ class Server:
             extra = f' TEMPLATE "{self.name(template)}"' if template else ""
             conn.execute(f'CREATE DATABASE "{self.name(suffix)}"{extra}')
 
+    def max_wal_size(self, value):
+        """Set the server's max_wal_size (ALTER SYSTEM, reload) for this run;
+        returns a function that puts back what postgresql.auto.conf had."""
+        with self.connect() as conn:
+            before = conn.execute(
+                "SELECT setting FROM pg_file_settings WHERE name = 'max_wal_size' "
+                "AND sourcefile LIKE %s ORDER BY seqno DESC LIMIT 1",
+                ["%postgresql.auto.conf"],
+            ).fetchone()
+            conn.execute(f"ALTER SYSTEM SET max_wal_size = '{value}'")
+            conn.execute("SELECT pg_reload_conf()")
+
+        def restore():
+            with self.connect() as conn:
+                if before is None:
+                    conn.execute("ALTER SYSTEM RESET max_wal_size")
+                else:
+                    conn.execute(f"ALTER SYSTEM SET max_wal_size = '{before[0]}'")
+                conn.execute("SELECT pg_reload_conf()")
+
+        return restore
+
+    def setting(self, name):
+        with self.connect() as conn:
+            return conn.execute("SELECT current_setting(%s)", [name]).fetchone()[0]
+
     def size(self, suffix):
         with self.connect() as conn:
             return conn.execute("SELECT pg_database_size(%s)", [self.name(suffix)]).fetchone()[0]
@@ -839,11 +866,19 @@ def _parse(argv):
         help="keep the scratch databases (the last build and its purged copies) for a closer look",
     )
     parser.add_argument("--json", metavar="FILE", help="also write the figures as JSON to FILE")
+    parser.add_argument(
+        "--max-wal-size",
+        metavar="SIZE",
+        help="set the server's max_wal_size (e.g. 16GB) for the run and put it back after; both (a) and (b) "
+        "run with it (default: leave the server as it is)",
+    )
     parser.add_argument("--child", metavar="AS_OF", help=argparse.SUPPRESS)
     parser.add_argument("--memory", default="rss", choices=["rss", "tracemalloc"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.pupils < 1 or (args.batch_size is not None and args.batch_size < 1) or args.repeat < 1:
         parser.error("--pupils, --batch-size and --repeat must be at least 1")
+    if args.max_wal_size is not None and not re.fullmatch(r"[1-9][0-9]*(MB|GB|TB)", args.max_wal_size):
+        parser.error("--max-wal-size takes a size such as 4GB or 16384MB")
     return args
 
 
@@ -884,12 +919,19 @@ def main(argv=None):
     connection.close()
     results = []
     started = time.perf_counter()
+    restore = server.max_wal_size(args.max_wal_size) if args.max_wal_size else None
+    out.write(
+        f"server: max_wal_size {server.setting('max_wal_size')}"
+        f"{' (set for this run)' if restore else ''}, shared_buffers {server.setting('shared_buffers')}\n"
+    )
     try:
         sizes = [args.pupils] if args.no_double else [args.pupils, 2 * args.pupils]
         for pupils in sizes:
             results.append(measure(server, pupils, as_of, args, out))
     finally:
         connection.close()
+        if restore:
+            restore()
         if not args.keep:
             server.drop("build", "engine", "sql", "memory", "schema")
     agree = report(results, out)
