@@ -46,7 +46,7 @@ from functools import reduce
 from operator import or_
 
 from django.apps import apps
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import BooleanField, Exists, ExpressionWrapper, F, Lookup, OuterRef, Q, signals
 from django.utils import timezone
 
@@ -68,12 +68,13 @@ class PurgeLocked(Exception):
 
 
 class AnyOf(Lookup):
-    """`column = ANY('{1,2,3}'::bigint[])` on PostgreSQL, `column IN (...)`
-    elsewhere: a batch of ids as one text parameter. A list parameter costs
-    Django a resolve and psycopg a dump per element, and an `IN` list a
-    placeholder each to prepare and parse: for batches of thousands that cost
-    more than the deletes themselves. The planner still sees the values and
-    probes the index. Used as an expression: `qs.filter(any_of("pupil", ids))`."""
+    """`column = ANY('{1,2,3}'::bigint[])` on PostgreSQL, `column IN (SELECT
+    value FROM json_each('[1,2,3]'))` on SQLite: a batch of ids as one text
+    parameter. A list parameter costs Django a resolve and psycopg a dump per
+    element, and an `IN` list a placeholder each to prepare and parse: for
+    batches of thousands that cost more than the deletes themselves (and
+    SQLite caps the placeholders of a statement). The planner still sees the
+    values and probes the index. Used as an expression: `qs.filter(any_of("pupil", ids))`."""
 
     lookup_name = "any_of"
     prepare_rhs = False
@@ -83,13 +84,11 @@ class AnyOf(Lookup):
 
     def as_sql(self, compiler, connection):
         lhs, params = self.process_lhs(compiler, connection)
-        ids = self.rhs.ids
         if connection.vendor == "postgresql":
             array_type = self.lhs.output_field.db_type(connection)
-            return f"{lhs} = ANY(%s::{array_type}[])", [*params, self.rhs.literal()]
-        if not ids:
-            return "1 = 0", params
-        return f"{lhs} IN ({', '.join(['%s'] * len(ids))})", [*params, *ids]
+            return f"{lhs} = ANY(%s::{array_type}[])", [*params, self.rhs.param(connection)]
+        # `lhs` is the column as Django compiled it; the ids go as a parameter.
+        return f"{lhs} IN (SELECT value FROM json_each(%s))", [*params, self.rhs.param(connection)]  # noqa: S608
 
 
 class Ids:
@@ -105,6 +104,13 @@ class Ids:
         if self._literal is None:
             self._literal = "{" + ",".join(map(str, self.ids)) + "}"
         return self._literal
+
+    def json(self):
+        return "[" + ",".join(map(str, self.ids)) + "]"
+
+    def param(self, connection):
+        """The one parameter AnyOf passes for these ids on `connection`."""
+        return self.literal() if connection.vendor == "postgresql" else self.json()
 
 
 def any_of(name, ids):
@@ -272,6 +278,107 @@ def _active_hold():
     return Exists(LegalHold.objects.filter(pupil=OuterRef("pk"), lifted_at__isnull=True))
 
 
+class _DueStatement:
+    """The due query, compiled once per process, database and shape of the
+    rules (which categories have a term, for regular and special education),
+    with slots for the values that change per call: the cutoff dates and the
+    schools. Building its thirty-odd EXISTS probes through the ORM takes
+    longer than the database takes to run them for a school, so the screens
+    that ask what is due (the retention preview, the admin's home panel, a
+    term's preview) would spend most of their time compiling the same SQL.
+
+    The slots are found by compiling the query once with placeholder values
+    no real query can hold (dates in the year 1, school id -1) and noting
+    where they land among the parameters."""
+
+    SCHOOLS = Ids([-1])
+
+    def __init__(self, cutoffs, by_school):
+        shape = {
+            category: {
+                special: _slot_date(category, special) if cutoff is not None else None
+                for special, cutoff in by_special.items()
+            }
+            for category, by_special in cutoffs.items()
+        }
+        flags = {}
+        for category in CATEGORIES:
+            term = _term_q(shape[category])
+            links = category_links(category)
+            if term is not None and links:
+                flags[category] = (term, _has_data(links, category))
+        self.names = list(flags)
+        base = _manager(pupil_model()).filter(**{f"{LEFT_ON}__isnull": False})
+        if by_school:
+            base = base.filter(any_of("school", self.SCHOOLS))
+        query = (
+            base.filter(reduce(or_, [term for term, _data in flags.values()]))
+            .annotate(
+                held=_active_hold(),
+                # The term first: PostgreSQL stops at a false operand, so the
+                # EXISTS probes run only for pupils whose term has passed.
+                **{
+                    f"due_{category}": ExpressionWrapper(term & Q(data), output_field=BooleanField())
+                    for category, (term, data) in flags.items()
+                },
+            )
+            .order_by()  # sorted by the caller; the pupils' name order would cost a sort
+            .values_list("pk", "school_id", "held", *[f"due_{category}" for category in flags])
+        ).query
+        self.sql, params = query.get_compiler(connection=connection).as_sql()
+        ops = connection.ops
+        slots = {
+            ops.adapt_datefield_value(day): (category, special)
+            for category, by_special in shape.items()
+            for special, day in by_special.items()
+            if day is not None
+        }
+        schools = self.SCHOOLS.param(connection)
+        # Per parameter: ("date", category, special), ("schools",) or ("value", value).
+        self.params = [
+            ("schools",)
+            if by_school and param == schools
+            else ("date", *slots[param])
+            if isinstance(param, (datetime.date, str)) and param in slots
+            else ("value", param)
+            for param in params
+        ]
+
+    def bind(self, cutoffs, ids):
+        """(sql, params, category names of the flag columns) for one call."""
+        ops = connection.ops
+        params = []
+        for kind, *rest in self.params:
+            if kind == "schools":
+                params.append(Ids(ids).param(connection))
+            elif kind == "date":
+                category, special = rest
+                params.append(ops.adapt_datefield_value(cutoffs[category][special]))
+            else:
+                params.append(rest[0])
+        return self.sql, params, self.names
+
+
+_DUE_STATEMENTS = {}
+
+
+def _slot_date(category, special):
+    return datetime.date(1, 1, 1) + datetime.timedelta(days=2 * CATEGORIES.index(category) + int(special))
+
+
+def _due_statement(cutoffs, by_school):
+    """The compiled due query for these cutoffs' shape, or None when no
+    category can be due."""
+    shape = tuple(
+        (category, *(cutoffs[category][special] is not None for special in (False, True))) for category in CATEGORIES
+    )
+    key = (connection.alias, connection.vendor, shape, by_school)
+    if key not in _DUE_STATEMENTS:
+        statement = _DueStatement(cutoffs, by_school)
+        _DUE_STATEMENTS[key] = statement if statement.names else None
+    return _DUE_STATEMENTS[key]
+
+
 def due(as_of, school=None):
     """Per category, the pupils with data of that category due on `as_of`
     (R-RET-5), without pupils under an active legal hold (R-RET-6), who are
@@ -291,42 +398,23 @@ def due_by_school(as_of, schools=None):
     one query, not one per school and category."""
     rules = _rules()
     cutoffs = _cutoffs(rules, as_of)
-    flags = {}
-    for category in CATEGORIES:
-        term = _term_q(cutoffs[category])
-        links = category_links(category)
-        if term is not None and links:
-            flags[category] = (term, _has_data(links, category))
     ids = None if schools is None else [getattr(school, "pk", school) for school in schools]
     found = {}
-    if flags and ids != []:
-        base = _manager(pupil_model()).filter(**{f"{LEFT_ON}__isnull": False})
-        if ids is not None:
-            base = base.filter(school__in=ids)
-        names = [f"due_{category}" for category in flags]
-        rows = (
-            base.filter(reduce(or_, [term for term, _data in flags.values()]))
-            .annotate(
-                held=_active_hold(),
-                # The term first: PostgreSQL stops at a false operand, so the
-                # EXISTS probes run only for pupils whose term has passed.
-                **{
-                    name: ExpressionWrapper(term & Q(data), output_field=BooleanField())
-                    for name, (term, data) in zip(names, flags.values(), strict=True)
-                },
-            )
-            .order_by()  # sorted below; the pupils' name order would cost a sort
-            .values_list("pk", "school_id", "held", *names)
-        )
+    statement = _due_statement(cutoffs, by_school=ids is not None)
+    if statement is not None and ids != []:
+        sql, params, names = statement.bind(cutoffs, ids)
         with transaction.atomic():
             _no_jit()
             # Streamed: at national scale the rows would take more memory
             # than the pupil ids kept from them.
-            for pk, school_id, is_held, *due_flags in rows.iterator(chunk_size=5000):
-                per_school = found.setdefault(school_id, ({}, {}))
-                for category, flag in zip(flags, due_flags, strict=True):
-                    if flag:
-                        per_school[1 if is_held else 0].setdefault(category, []).append(pk)
+            with connection.chunked_cursor() as cursor:
+                cursor.execute(sql, params)
+                while rows := cursor.fetchmany(5000):
+                    for pk, school_id, is_held, *due_flags in rows:
+                        per_school = found.setdefault(school_id, ({}, {}))
+                        for category, flag in zip(names, due_flags, strict=True):
+                            if flag:
+                                per_school[1 if is_held else 0].setdefault(category, []).append(pk)
     descriptions = _descriptions(rules)
     reports = {}
     for school_id in found if ids is None else ids:
@@ -373,8 +461,6 @@ def _no_jit():
     which takes longer than running it. cursor_tuple_fraction 1: the rows are
     streamed through a cursor, and the whole result is wanted, not the first
     rows fast (the planner would pick nested loops over the hash join)."""
-    from django.db import connection
-
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL jit = off")
@@ -395,8 +481,6 @@ def _batch_settings():
     reach the disk. A crash can lose only the last batches whole, never part
     of one, with their deletion record and audit event, and the next run
     (or the sweep of stalled runs) purges those pupils again."""
-    from django.db import connection
-
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")

@@ -442,3 +442,36 @@ def test_due_for_many_schools_is_one_query(school_a, school_b, staff_user, direc
     # Before the special-education term ends only the regular leavers are due.
     early = engine.due_by_school(D(2025, 8, 1), [school_a])[school_a.pk]
     assert early.pupils["substantive"] == [a[0].pk] and early.pupils["attendance"] == []
+
+
+def test_due_query_is_compiled_once_per_rule_shape(school_a, staff_user, monkeypatch):
+    """R-RET-5, U-3: the due query is compiled once per shape of the rules
+    (which categories have a term) and reused with each call's dates and
+    schools; a changed term is read on the next call, a term made permanent
+    compiles a new statement. The answers stay exact to the day."""
+    monkeypatch.setattr(engine, "_DUE_STATEMENTS", {})
+    pupil = make_leaver(school_a, user=staff_user)  # left 2023-07-31
+    compiled = []
+    real = engine._DueStatement
+    monkeypatch.setattr(engine, "_DueStatement", lambda *args: compiled.append(args) or real(*args))
+
+    def due_at(day, *schools):
+        return engine.due_by_school(day, list(schools) or None)
+
+    assert due_at(D(2025, 7, 31), school_a)[school_a.pk].pupils["substantive"] == []
+    assert due_at(D(2025, 8, 1), school_a)[school_a.pk].pupils["substantive"] == [pupil.pk]
+    assert due_at(D(2028, 7, 31), school_a)[school_a.pk].pupils["attendance"] == []
+    assert due_at(D(2028, 8, 1), school_a)[school_a.pk].pupils["attendance"] == [pupil.pk]
+    assert len(compiled) == 1
+    assert due_at(D(2028, 8, 1))[school_a.pk].pupils["attendance"] == [pupil.pk]  # every school: its own statement
+    assert len(compiled) == 2
+    substantive = RetentionRule.objects.get(category="substantive", condition="")
+    substantive.years = 6
+    substantive.save()
+    assert due_at(D(2028, 8, 1), school_a)[school_a.pk].pupils["substantive"] == []
+    assert due_at(D(2029, 8, 1), school_a)[school_a.pk].pupils["substantive"] == [pupil.pk]
+    assert len(compiled) == 2
+    RetentionRule.objects.filter(category="substantive").update(permanent=True)
+    assert due_at(D(2040, 1, 1), school_a)[school_a.pk].pupils["substantive"] == []
+    assert due_at(D(2040, 1, 1), school_a)[school_a.pk].pupils["attendance"] == [pupil.pk]
+    assert len(compiled) == 3
