@@ -26,7 +26,6 @@ from consent.forms_publications import (
     PupilsForm,
 )
 from consent.models import Publication
-from students.models import GuardianLink
 from students.policy import dossier_access, visible_pupils
 
 
@@ -119,19 +118,15 @@ def _one_off_forms(publication, check, appearance_ids, bound):
     """R-CON-4: on any channel but the parent app, a form per pupil who is
     not cleared, for the written consent for this publication."""
     uncleared = {c.pupil.pk: c.pupil for c in check if not c.cleared}
-    links = {}
-    for link in GuardianLink.objects.filter(pupil_id__in=uncleared).select_related("guardian"):
-        links.setdefault(link.pupil_id, []).append(link)
     forms = {}
     for pupil_id, pupil in uncleared.items():
         prefix = f"oneoff-{appearance_ids[pupil_id]}"
         if bound is not None and bound.prefix == prefix:
             forms[pupil_id] = bound
         else:
-            # Built when first used: the page renders one form at a time.
-            forms[pupil_id] = SimpleLazyObject(
-                partial(OneOffConsentForm, pupil=pupil, links=links.get(pupil_id, []), prefix=prefix)
-            )
+            # Built when first used: the page renders one form at a time, so
+            # only that form reads its pupil's parents.
+            forms[pupil_id] = SimpleLazyObject(partial(OneOffConsentForm, pupil=pupil, prefix=prefix))
     return forms
 
 
