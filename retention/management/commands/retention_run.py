@@ -60,7 +60,7 @@ class Command(BaseCommand):
             "--school", metavar="BRIN", help="only the pupils of this school (the audit log is then only counted)"
         )
         parser.add_argument(
-            "--batch-size", type=int, default=None, help="pupils per transaction (default: the engine's)"
+            "--batch-size", type=int, default=None, help=f"pupils per transaction (default {engine.BATCH_SIZE})"
         )
 
     def handle(self, *args, **options):
