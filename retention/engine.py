@@ -77,8 +77,8 @@ class PurgeLocked(Exception):
 
 class AnyOf(Lookup):
     """`column = ANY('{1,2,3}'::bigint[])` on PostgreSQL, `column IN (SELECT
-    value FROM json_each('[1,2,3]'))` on SQLite: a batch of ids as one text
-    parameter. A list parameter costs Django a resolve and psycopg a dump per
+    value FROM json_each('[1,2,3]'))` on SQLite (an `IN` list elsewhere): a
+    batch of ids as one text parameter. A list parameter costs Django a resolve and psycopg a dump per
     element, and an `IN` list a placeholder each to prepare and parse: for
     batches of thousands that cost more than the deletes themselves (and
     SQLite caps the placeholders of a statement). The planner still sees the
@@ -95,8 +95,12 @@ class AnyOf(Lookup):
         if connection.vendor == "postgresql":
             array_type = self.lhs.output_field.db_type(connection)
             return f"{lhs} = ANY(%s::{array_type}[])", [*params, self.rhs.param(connection)]
-        # `lhs` is the column as Django compiled it; the ids go as a parameter.
-        return f"{lhs} IN (SELECT value FROM json_each(%s))", [*params, self.rhs.param(connection)]  # noqa: S608
+        if connection.vendor == "sqlite":
+            # `lhs` is the column as Django compiled it; the ids go as a parameter.
+            return f"{lhs} IN (SELECT value FROM json_each(%s))", [*params, self.rhs.param(connection)]  # noqa: S608
+        if not self.rhs.ids:
+            return "1 = 0", params
+        return f"{lhs} IN ({', '.join(['%s'] * len(self.rhs.ids))})", [*params, *self.rhs.ids]
 
 
 class Ids:
@@ -286,6 +290,42 @@ def _active_hold():
     return Exists(LegalHold.objects.filter(pupil=OuterRef("pk"), lifted_at__isnull=True))
 
 
+# The placeholder school of a compiled due statement (no school has id -1).
+SCHOOL_SLOT = Ids([-1])
+
+
+def _due_query(cutoffs, schools=None):
+    """(query, categories): the due query as the ORM builds it for these
+    cutoffs, restricted to `schools` (Ids) unless None, and the categories
+    of its flag columns in order; (None, []) when no category can be due."""
+    flags = {}
+    for category in CATEGORIES:
+        term = _term_q(cutoffs[category])
+        links = category_links(category)
+        if term is not None and links:
+            flags[category] = (term, _has_data(links, category))
+    if not flags:
+        return None, []
+    base = _manager(pupil_model()).filter(**{f"{LEFT_ON}__isnull": False})
+    if schools is not None:
+        base = base.filter(any_of("school", schools))
+    query = (
+        base.filter(reduce(or_, [term for term, _data in flags.values()]))
+        .annotate(
+            held=_active_hold(),
+            # The term first: PostgreSQL stops at a false operand, so the
+            # EXISTS probes run only for pupils whose term has passed.
+            **{
+                f"due_{category}": ExpressionWrapper(term & Q(data), output_field=BooleanField())
+                for category, (term, data) in flags.items()
+            },
+        )
+        .order_by()  # sorted by the caller; the pupils' name order would cost a sort
+        .values_list("pk", "school_id", "held", *[f"due_{category}" for category in flags])
+    ).query
+    return query, list(flags)
+
+
 class _DueStatement:
     """The due query, compiled once per process, database and shape of the
     rules (which categories have a term, for regular and special education),
@@ -297,42 +337,11 @@ class _DueStatement:
 
     The slots are found by compiling the query once with placeholder values
     no real query can hold (dates in the year 1, school id -1) and noting
-    where they land among the parameters."""
+    where they land among the parameters. Bound, it is exactly what
+    `_due_query` compiles for the real values (tests/retention)."""
 
-    SCHOOLS = Ids([-1])
-
-    def __init__(self, cutoffs, by_school):
-        shape = {
-            category: {
-                special: _slot_date(category, special) if cutoff is not None else None
-                for special, cutoff in by_special.items()
-            }
-            for category, by_special in cutoffs.items()
-        }
-        flags = {}
-        for category in CATEGORIES:
-            term = _term_q(shape[category])
-            links = category_links(category)
-            if term is not None and links:
-                flags[category] = (term, _has_data(links, category))
-        self.names = list(flags)
-        base = _manager(pupil_model()).filter(**{f"{LEFT_ON}__isnull": False})
-        if by_school:
-            base = base.filter(any_of("school", self.SCHOOLS))
-        query = (
-            base.filter(reduce(or_, [term for term, _data in flags.values()]))
-            .annotate(
-                held=_active_hold(),
-                # The term first: PostgreSQL stops at a false operand, so the
-                # EXISTS probes run only for pupils whose term has passed.
-                **{
-                    f"due_{category}": ExpressionWrapper(term & Q(data), output_field=BooleanField())
-                    for category, (term, data) in flags.items()
-                },
-            )
-            .order_by()  # sorted by the caller; the pupils' name order would cost a sort
-            .values_list("pk", "school_id", "held", *[f"due_{category}" for category in flags])
-        ).query
+    def __init__(self, query, names, shape, by_school):
+        self.names = names
         self.sql, params = query.get_compiler(connection=connection).as_sql()
         ops = connection.ops
         slots = {
@@ -341,7 +350,7 @@ class _DueStatement:
             for special, day in by_special.items()
             if day is not None
         }
-        schools = self.SCHOOLS.param(connection)
+        schools = SCHOOL_SLOT.param(connection)
         # Per parameter: ("date", category, special), ("schools",) or ("value", value).
         self.params = [
             ("schools",)
@@ -351,6 +360,12 @@ class _DueStatement:
             else ("value", param)
             for param in params
         ]
+        # A slot that was not found would leave a placeholder in the SQL and
+        # quietly find nothing due: refuse instead.
+        found = {tuple(rest) for kind, *rest in self.params if kind == "date"}
+        wanted = {(category, special) for category in names for special, day in shape[category].items() if day}
+        if not wanted <= found or (by_school and ("schools",) not in self.params):
+            raise RuntimeError("the due query's parameters did not take their placeholders")
 
     def bind(self, cutoffs, ids):
         """(sql, params, category names of the flag columns) for one call."""
@@ -377,13 +392,21 @@ def _slot_date(category, special):
 def _due_statement(cutoffs, by_school):
     """The compiled due query for these cutoffs' shape, or None when no
     category can be due."""
-    shape = tuple(
-        (category, *(cutoffs[category][special] is not None for special in (False, True))) for category in CATEGORIES
+    shape = {
+        category: {
+            special: _slot_date(category, special) if cutoff is not None else None for special, cutoff in by.items()
+        }
+        for category, by in cutoffs.items()
+    }
+    key = (
+        connection.alias,
+        connection.vendor,
+        tuple((c, *(d is not None for d in shape[c].values())) for c in CATEGORIES),
+        by_school,
     )
-    key = (connection.alias, connection.vendor, shape, by_school)
     if key not in _DUE_STATEMENTS:
-        statement = _DueStatement(cutoffs, by_school)
-        _DUE_STATEMENTS[key] = statement if statement.names else None
+        query, names = _due_query(shape, SCHOOL_SLOT if by_school else None)
+        _DUE_STATEMENTS[key] = None if query is None else _DueStatement(query, names, shape, by_school)
     return _DUE_STATEMENTS[key]
 
 
@@ -408,8 +431,8 @@ def due_by_school(as_of, schools=None):
     cutoffs = _cutoffs(rules, as_of)
     ids = None if schools is None else [getattr(school, "pk", school) for school in schools]
     found = {}
-    statement = _due_statement(cutoffs, by_school=ids is not None)
-    if statement is not None and ids != []:
+    statement = None if ids == [] else _due_statement(cutoffs, by_school=ids is not None)
+    if statement is not None:
         sql, params, names = statement.bind(cutoffs, ids)
         with transaction.atomic():
             _no_jit()

@@ -444,13 +444,16 @@ def test_due_for_many_schools_is_one_query(school_a, school_b, staff_user, direc
     assert early.pupils["substantive"] == [a[0].pk] and early.pupils["attendance"] == []
 
 
-def test_due_query_is_compiled_once_per_rule_shape(school_a, staff_user, monkeypatch):
+def test_due_query_is_compiled_once_per_rule_shape(school_a, school_b, staff_user, monkeypatch):
     """R-RET-5, U-3: the due query is compiled once per shape of the rules
     (which categories have a term) and reused with each call's dates and
     schools; a changed term is read on the next call, a term made permanent
-    compiles a new statement. The answers stay exact to the day."""
+    compiles a new statement. The answers stay exact to the day, for
+    regular and special education and for each school."""
     monkeypatch.setattr(engine, "_DUE_STATEMENTS", {})
     pupil = make_leaver(school_a, user=staff_user)  # left 2023-07-31
+    special = make_leaver(school_a, destination="special", user=staff_user)
+    other = make_leaver(school_b, user=staff_user)
     compiled = []
     real = engine._DueStatement
     monkeypatch.setattr(engine, "_DueStatement", lambda *args: compiled.append(args) or real(*args))
@@ -460,18 +463,36 @@ def test_due_query_is_compiled_once_per_rule_shape(school_a, staff_user, monkeyp
 
     assert due_at(D(2025, 7, 31), school_a)[school_a.pk].pupils["substantive"] == []
     assert due_at(D(2025, 8, 1), school_a)[school_a.pk].pupils["substantive"] == [pupil.pk]
+    assert due_at(D(2026, 7, 31), school_a)[school_a.pk].pupils["substantive"] == [pupil.pk]
+    assert due_at(D(2026, 8, 1), school_a)[school_a.pk].pupils["substantive"] == sorted([pupil.pk, special.pk])
     assert due_at(D(2028, 7, 31), school_a)[school_a.pk].pupils["attendance"] == []
-    assert due_at(D(2028, 8, 1), school_a)[school_a.pk].pupils["attendance"] == [pupil.pk]
+    at_term = due_at(D(2028, 8, 1), school_a)[school_a.pk]
+    assert at_term.pupils["attendance"] == at_term.pupils["enrolment"] == sorted([pupil.pk, special.pk])
+    assert due_at(D(2028, 8, 1), school_b)[school_b.pk].pupils["attendance"] == [other.pk]
     assert len(compiled) == 1
-    assert due_at(D(2028, 8, 1))[school_a.pk].pupils["attendance"] == [pupil.pk]  # every school: its own statement
+    everyone = due_at(D(2028, 8, 1))  # every school: its own statement
+    assert everyone[school_b.pk].pupils["attendance"] == [other.pk]
     assert len(compiled) == 2
+    # Bound, the compiled statement is exactly what the ORM compiles for the
+    # real dates and schools.
+    cutoffs = engine._cutoffs(engine._rules(), D(2028, 8, 1))
+    statement = engine._due_statement(cutoffs, by_school=True)
+    query, names = engine._due_query(cutoffs, engine.Ids([school_a.pk, school_b.pk]))
+    sql, params = query.get_compiler(connection=connection).as_sql()
+    assert statement.bind(cutoffs, [school_a.pk, school_b.pk]) == (sql, list(params), names)
     substantive = RetentionRule.objects.get(category="substantive", condition="")
     substantive.years = 6
     substantive.save()
-    assert due_at(D(2028, 8, 1), school_a)[school_a.pk].pupils["substantive"] == []
-    assert due_at(D(2029, 8, 1), school_a)[school_a.pk].pupils["substantive"] == [pupil.pk]
+    assert due_at(D(2028, 8, 1), school_a)[school_a.pk].pupils["substantive"] == [special.pk]
+    assert due_at(D(2029, 8, 1), school_a)[school_a.pk].pupils["substantive"] == sorted([pupil.pk, special.pk])
     assert len(compiled) == 2
     RetentionRule.objects.filter(category="substantive").update(permanent=True)
     assert due_at(D(2040, 1, 1), school_a)[school_a.pk].pupils["substantive"] == []
-    assert due_at(D(2040, 1, 1), school_a)[school_a.pk].pupils["attendance"] == [pupil.pk]
+    assert due_at(D(2040, 1, 1), school_a)[school_a.pk].pupils["attendance"] == sorted([pupil.pk, special.pk])
     assert len(compiled) == 3
+    # Every term permanent: nothing can be due, and nothing is compiled.
+    RetentionRule.objects.update(permanent=True)
+    assert due_at(D(2040, 1, 1), school_a)[school_a.pk].counts() == dict.fromkeys(engine.CATEGORIES, 0)
+    assert engine.due(D(2040, 1, 1)).counts() == dict.fromkeys(engine.CATEGORIES, 0)
+    assert len(compiled) == 3
+    assert engine.due_by_school(D(2040, 1, 1), []) == {}
