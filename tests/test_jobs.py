@@ -84,13 +84,28 @@ def test_every_periodic_job_has_a_time_limit_and_exists():
         assert entry["task"] in app.tasks, name
 
 
-def test_healthz(client, db, settings):
-    """S-29 (health): 200 with the database up; 503 when Redis is configured but down."""
+def test_healthz(client, db, settings, monkeypatch):
+    """S-29 (health): 200 with the database up; still 200, reported as
+    degraded, when Redis is configured but down (the pages keep working);
+    503 only when the database does not answer."""
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json()["database"] == "ok"
+    assert response.json()["status"] == "ok"
     settings.REDIS_URL = "redis://127.0.0.1:1/0"
     response = client.get("/healthz")
-    assert response.status_code == 503 and response.json()["redis"] == "down"
+    assert response.status_code == 200
+    assert response.json() == {"status": "degraded", "database": "ok", "redis": "down"}
+
+    from privacy_admin.views import portal
+
+    class Unreachable:
+        def cursor(self):
+            raise OSError("connection refused")
+
+    monkeypatch.setattr(portal, "connection", Unreachable())
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.json()["status"] == "down"
+    assert response.json()["database"] == "down"
 
 
 def test_field_key_rotation(db, settings):

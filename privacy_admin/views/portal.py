@@ -39,7 +39,12 @@ def require_capability(capability):
 
 
 def healthz(request):
-    """200 when the database (and Redis, where configured) answers; 503 otherwise."""
+    """For a load balancer's or container's health check: 503 only when the
+    database does not answer, since then no page works. Redis down is
+    reported ("redis": "down", "status": "degraded") with a 200: the pages
+    keep working without it and queued work waits until it is back (S-29),
+    so taking the portal out of service would turn a degraded background
+    into an outage."""
     status = {}
     try:
         with connection.cursor() as cursor:
@@ -55,8 +60,10 @@ def healthz(request):
             status["redis"] = "ok"
         except Exception:
             status["redis"] = "down"
-    healthy = all(v == "ok" for v in status.values())
-    return JsonResponse(status, status=200 if healthy else 503)
+    if status["database"] != "ok":
+        return JsonResponse({"status": "down", **status}, status=503)
+    degraded = any(value != "ok" for value in status.values())
+    return JsonResponse({"status": "degraded" if degraded else "ok", **status})
 
 
 # The home page has one section per kind of work, most urgent first: the
