@@ -95,7 +95,7 @@ DEFAULT_CATEGORIES = [
         False,
         False,
         "De school stuurt de resultaten van de taal- en rekentoetsen met identificerende gegevens naar het CBS "
-        "voor het Nationaal Cohortonderzoek Onderwijs. Maakt u daartegen bezwaar? Antwoord 'nee' betekent "
+        "voor het Nationaal Cohortonderzoek Onderwijs. Gaat u daarmee akkoord? Antwoord 'nee' betekent "
         "bezwaar.",
         "The school sends the results of the language and arithmetic tests with identifying data to CBS for "
         "the National Cohort Study on Education. Do you agree? Answering 'no' means you object.",
@@ -327,9 +327,18 @@ def has_one_off_since(pupil, category, guardian, since):
     return appearances.exists()
 
 
+# Prefixes of Dutch (and neighbouring) surnames, tussenvoegsels: a last name
+# written "de Wit" or "van den Berg" is a name by its last word, and "de" or
+# "van" in a caption ("Groep 5 van de Vlinder") names nobody.
+NAME_PREFIXES = frozenset(
+    "aan af auf bij d da dal de del della den der des di die do dos du el het in la le les lo "
+    "onder op over s t te ten ter tot uit uijt van vande vanden vander ver von vom voor zu".split()
+)
+
+
 def caption_names(publication):
     """First or last names of pupils of the school that appear in the caption
-    as whole words (R-CON-5)."""
+    as whole words (R-CON-5); the prefixes of surnames do not count."""
     caption = publication.caption or ""
     if not caption.strip():
         return []
@@ -338,8 +347,8 @@ def caption_names(publication):
     names = Pupil.objects.filter(school_id=publication.school_id).values_list("first_name", "last_name")
     for first, last in names:
         for name in (first, last):
-            for part in name.split():
-                if len(part) >= 2 and part.lower() in words:
+            for part in re.findall(r"[^\W\d_]+", name):
+                if len(part) >= 2 and part.lower() in words and part.lower() not in NAME_PREFIXES:
                     found.add(part)
     return sorted(found)
 

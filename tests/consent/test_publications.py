@@ -286,6 +286,18 @@ def test_caption_without_names_passes(staff, director_a, categories_a, child, mo
     assert publication.status == Publication.Status.PUBLISHED
 
 
+def test_caption_words_that_are_surname_prefixes_name_nobody(staff, director_a, categories_a, child, school_a):
+    """R-CON-5: "de", "van", "den" of last names written "de Wit" or "van den
+    Berg" do not flag an ordinary Dutch caption; the name itself still does."""
+    make_pupil(school_a, first="Noor", last="de Wit")
+    make_pupil(school_a, first="Daan", last="van den Berg")
+    caption = "Groep 5 van de Vlinder op de sportdag, ten slotte in het bos"
+    publication = make_publication(school_a, categories_a["parro"], director_a, caption=caption, pupils=[child])
+    assert services.caption_names(publication) == []
+    publication.caption = "Wit en Berg winnen de estafette"
+    assert services.caption_names(publication) == ["Berg", "Wit"]
+
+
 def test_caption_can_be_changed_while_draft(staff, director_a, categories_a, child, mother, school_a):
     """R-CON-5: a flagged caption is corrected on the change form (audited),
     after which the publication can be published; a published one can no

@@ -34,6 +34,29 @@ def test_usual_categories_seeded_per_school(categories_a, school_b):
     assert QuestionVersion.objects.filter(category__school=school_b).count() == 7
 
 
+def test_nco_question_asks_for_agreement_so_no_is_the_objection(categories_a):
+    """R-CON-8, R-CON-7: the NCO question asks whether the parent agrees, so
+    the 'nee' recorded as the objection is what an objecting parent answers.
+    A school still on the old wording ("Maakt u daartegen bezwaar?") gets a
+    new question version from the migration; earlier answers keep theirs."""
+    from importlib import import_module
+
+    from django.apps import apps
+
+    migration = import_module("consent.migrations.0003_nco_question_asks_agreement")
+    nco = categories_a["onderzoek-nco"]
+    assert "Gaat u daarmee akkoord? Antwoord 'nee' betekent bezwaar." in nco.current_version().text_nl
+    assert "Do you agree? Answering 'no' means you object." in nco.current_version().text_en
+    old = QuestionVersion.objects.create(
+        category=nco, number=nco.current_version().number + 1, text_nl=migration.OLD, text_en="Do you agree?"
+    )
+    migration.forward(apps, None)
+    current = nco.current_version()
+    assert (current.number, current.text_nl, current.text_en) == (old.number + 1, migration.NEW, "Do you agree?")
+    migration.forward(apps, None)  # once only
+    assert nco.current_version().pk == current.pk
+
+
 def test_no_answer_is_no_consent(categories_a, child, mother):
     """R-CON-6: without a recorded answer there is no consent."""
     result = effective(child, categories_a["website"])
