@@ -1,6 +1,8 @@
 """Forms of the retention screen and the legal holds. Bad input comes back
 with a message on the field concerned and loses nothing already typed."""
 
+import datetime
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -18,12 +20,27 @@ class DateInput(forms.DateInput):
         super().__init__(format="%Y-%m-%d", **kwargs)
 
 
+# The dates the screen counts terms to: no data of this system is from before
+# 2000, and terms of up to MAX_YEARS are counted back from the date.
+EARLIEST_AS_OF = datetime.date(2000, 1, 1)
+LATEST_AS_OF = datetime.date(2999, 12, 31)
+
+
+def check_as_of(value):
+    if value is not None and not EARLIEST_AS_OF <= value <= LATEST_AS_OF:
+        raise forms.ValidationError(
+            _("Choose a date between %(earliest)s and %(latest)s."),
+            params={"earliest": EARLIEST_AS_OF.strftime("%d-%m-%Y"), "latest": LATEST_AS_OF.strftime("%d-%m-%Y")},
+        )
+
+
 class AsOfForm(forms.Form):
     """The date the screen counts the terms to (GET); today by default."""
 
     as_of = forms.DateField(
         label=_("Due on"),
         widget=DateInput(),
+        validators=[check_as_of],
         help_text=_("What is due on this date. A purge can be confirmed for today or an earlier date."),
     )
 
@@ -53,7 +70,7 @@ class PurgeConfirmForm(forms.Form):
     mean it. Checked again on posting: no date in the future, nothing else
     running."""
 
-    as_of = forms.DateField(widget=forms.HiddenInput)
+    as_of = forms.DateField(widget=forms.HiddenInput, validators=[check_as_of])
     confirm = forms.BooleanField(
         label=_("I have checked the list: delete this data for good"),
         help_text=_("Pupils under a legal hold are skipped. Address and contact data are kept."),

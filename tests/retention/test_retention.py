@@ -372,6 +372,8 @@ def test_command_json_and_dry_run(school_a, school_b, staff_user):
     assert "substantive" in out.getvalue()
     with pytest.raises(CommandError):
         call_command("retention_run", "--as-of", "1-8-2025", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="choose a date between"):
+        call_command("retention_run", "--as-of", "0001-01-01", "--dry-run", stdout=io.StringIO())
     with pytest.raises(CommandError):
         call_command("retention_run", "--as-of", "2025-08-01", "--school", "99ZZ", stdout=io.StringIO())
 

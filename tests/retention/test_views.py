@@ -260,6 +260,36 @@ def test_failed_batch_is_reported(admin, leavers, school_a, monkeypatch, django_
     assert not SupportNeed.objects.filter(pupil__in=leavers["regular"]).exists()
 
 
+@pytest.mark.parametrize("day", ["0001-01-01", "1850-06-30", "3000-01-01"])
+def test_dates_out_of_range_are_refused_on_every_retention_page(admin, leavers, school_a, day):
+    """U-3, S-16: a date a term cannot be counted from (the year 1 gave a
+    500) is refused on its field; the overview, the drill-down and the
+    confirmation page show today instead, and a posted confirmation queues
+    nothing."""
+    response = admin.get(reverse("retention_overview"), {"as_of": day})
+    assert response.status_code == 200
+    assert "Choose a date between 01-01-2000 and 31-12-2999" in str(response.context["form"].errors["as_of"])
+    assert response.context["as_of"] == timezone.localdate()
+    drill = reverse("retention_due_pupils", kwargs={"school_id": school_a.pk, "category": "substantive"})
+    assert admin.get(drill, {"as_of": day}).context["as_of"] == timezone.localdate()
+    page = admin.get(reverse("retention_confirm", kwargs={"school_id": school_a.pk}), {"as_of": day})
+    assert page.status_code == 200 and page.context["as_of"] == timezone.localdate()
+    response = admin.post(
+        reverse("retention_confirm", kwargs={"school_id": school_a.pk}) + f"?as_of={day}",
+        {"as_of": day, "confirm": "on"},
+    )
+    assert response.status_code == 200 and "Open the preview again" in response.content.decode()
+    assert not PurgeRun.objects.exists()
+
+
+def test_confirmation_page_offers_no_purge_when_nothing_is_due(admin, leavers, school_a):
+    """U-3: on a date before anything is due the confirmation page says so
+    and shows no purge button."""
+    page = admin.get(_confirm_url(school_a, D(2025, 7, 31))).content.decode()
+    assert 'id="nothing-due"' in page and "Purge now" not in page
+    assert "Purge now" in admin.get(_confirm_url(school_a)).content.decode()
+
+
 def test_confirmation_refuses_bad_input(admin, leavers, school_a, django_capture_on_commit_callbacks):
     """U-3: no tick, a date ahead of today or a mangled date re-render the
     page with a message; nothing is queued."""

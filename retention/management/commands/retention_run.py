@@ -26,13 +26,17 @@ from django.core.management.base import BaseCommand, CommandError
 from privacy_admin.auditlog import AuditChainError
 from privacy_admin.models import School
 from retention import auditterm, engine
+from retention.forms import EARLIEST_AS_OF, LATEST_AS_OF
 
 
 def _date(value):
     try:
-        return datetime.date.fromisoformat(value)
+        day = datetime.date.fromisoformat(value)
     except ValueError as exc:
         raise CommandError(f"--as-of: not a date in the form YYYY-MM-DD: {value!r}") from exc
+    if not EARLIEST_AS_OF <= day <= LATEST_AS_OF:
+        raise CommandError(f"--as-of: choose a date between {EARLIEST_AS_OF} and {LATEST_AS_OF}: {value!r}")
+    return day
 
 
 class Command(BaseCommand):
