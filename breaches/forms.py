@@ -1,22 +1,87 @@
+import datetime
+
 from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from breaches.models import Breach
+from breaches.models import MAX_PEOPLE, Breach
 from privacy_admin.forms import MonthField
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 TEXT = forms.Textarea(attrs={"rows": 3})
+
+# Bounds of every moment on the breach forms (S-16). Without them year 1
+# overflows the database's date range (a 500) and a mistyped year (0202 for
+# 2026) is stored and sets the 72-hour clock centuries back.
+#
+# Noticing the breach, and notifying the AP or the people concerned after it:
+# not before 25 May 2018, when the AVG took effect. This is the AVG's register
+# (art. 33(5)) and its 72-hour clock (art. 33(1)); a breach the school knew of
+# before then fell under the old Wbp, not under this register.
+AVG_IN_FORCE = datetime.date(2018, 5, 25)
+# When the breach itself started and ended: it may have begun long before
+# anyone noticed (a share left open for years), so a looser floor. A start
+# before 2000, 18 years before the AVG, is far likelier a mistyped year than a
+# fact; the description can still tell of anything older.
+OLDEST_START = datetime.date(2000, 1, 1)
+# A workstation clock a few minutes fast must not make "just now" the future.
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+
+
+def _local(moment):
+    return timezone.localtime(moment).strftime("%d-%m-%Y %H:%M")
+
+
+def moment_validator(earliest):
+    """A validator for a moment: not before local midnight of `earliest`,
+    not in the future."""
+
+    def validate(value):
+        floor = datetime.datetime.combine(earliest, datetime.time.min, tzinfo=timezone.get_default_timezone())
+        if value < floor:
+            raise forms.ValidationError(
+                _("This moment lies before %(earliest)s: check the year."),
+                code="too_early",
+                params={"earliest": earliest.strftime("%d-%m-%Y")},
+            )
+        if value > timezone.now() + CLOCK_SKEW:
+            raise forms.ValidationError(_("This moment is in the future."), code="future")
+
+    return validate
+
+
+class _BoundedMoments:
+    """Puts moment_validator on the date-time fields named in `moments`
+    (field name: earliest date)."""
+
+    moments = {}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, earliest in self.moments.items():
+            self.fields[name].validators.append(moment_validator(earliest))
+
+    def _not_before_aware(self, name, message):
+        """The school cannot have acted on a breach before it knew of it."""
+        at = self.cleaned_data.get(name)
+        if at and at < self.instance.aware_at:
+            self.add_error(name, forms.ValidationError(message, params={"aware": _local(self.instance.aware_at)}))
+            return False
+        return True
 
 
 class ReportForm(forms.Form):
     school = forms.ModelChoiceField(
         label=_("School"), queryset=None, required=False, empty_label=_("The whole foundation / not one school")
     )
-    aware_at = forms.DateTimeField(label=_("When did you notice it?"), widget=DATETIME)
+    aware_at = forms.DateTimeField(
+        label=_("When did you notice it?"), widget=DATETIME, validators=[moment_validator(AVG_IN_FORCE)]
+    )
     what_happened = forms.CharField(label=_("What happened?"), widget=TEXT, max_length=5000)
     data_concerned = forms.CharField(label=_("Which data or system?"), widget=TEXT, max_length=2000)
-    approx_pupils = forms.IntegerField(label=_("Roughly how many pupils?"), min_value=0, required=False)
+    approx_pupils = forms.IntegerField(
+        label=_("Roughly how many pupils?"), min_value=0, max_value=MAX_PEOPLE, required=False
+    )
     ongoing = forms.BooleanField(label=_("It is still going on"), required=False)
 
     def __init__(self, *args, schools, **kwargs):
@@ -25,14 +90,10 @@ class ReportForm(forms.Form):
         if schools.count() == 1:
             self.fields["school"].initial = schools.first()
 
-    def clean_aware_at(self):
-        value = self.cleaned_data["aware_at"]
-        if value > timezone.now() + timezone.timedelta(minutes=5):
-            raise forms.ValidationError(_("This moment is in the future."))
-        return value
 
+class AssessForm(_BoundedMoments, forms.ModelForm):
+    moments = {"started_at": OLDEST_START, "ended_at": OLDEST_START}
 
-class AssessForm(forms.ModelForm):
     effects = forms.MultipleChoiceField(
         label=_("What happened to the data"),
         choices=Breach.Effect.choices,
@@ -115,7 +176,9 @@ class DecideForm(_YesNoForm):
         self.fields["severity_explanation"].required = True
 
 
-class ApNotifiedForm(forms.ModelForm):
+class ApNotifiedForm(_BoundedMoments, forms.ModelForm):
+    moments = {"ap_notified_at": AVG_IN_FORCE}
+
     class Meta:
         model = Breach
         fields = ["ap_notified_at", "ap_reference", "late_reason"]
@@ -129,17 +192,20 @@ class ApNotifiedForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         at = data.get("ap_notified_at")
-        if at and at > timezone.now() + timezone.timedelta(minutes=5):
-            self.add_error("ap_notified_at", _("This moment is in the future."))
-        elif at and self.instance.is_late(at) and not (data.get("late_reason") or "").strip():
+        in_order = self._not_before_aware(
+            "ap_notified_at",
+            _("The AP cannot have been notified before the school knew of the breach (%(aware)s)."),
+        )
+        if in_order and at and self.instance.is_late(at) and not (data.get("late_reason") or "").strip():
             # AVG art. 33(1): a notification after 72 hours states the reasons for the delay.
             self.add_error("late_reason", _("The AP was notified after the 72-hour deadline: give the reason."))
         return data
 
 
-class PeopleForm(_YesNoForm):
+class PeopleForm(_BoundedMoments, _YesNoForm):
     yes_no_field = "people_told"
     reason_field = "people_told_reason"
+    moments = {"people_told_at": AVG_IN_FORCE}
 
     class Meta:
         model = Breach
@@ -148,8 +214,12 @@ class PeopleForm(_YesNoForm):
 
     def clean(self):
         data = super().clean()
+        self._not_before_aware(
+            "people_told_at",
+            _("The people concerned cannot have been told before the school knew of the breach (%(aware)s)."),
+        )
         if data.get("people_told"):
-            if not data.get("people_told_at"):
+            if not data.get("people_told_at") and "people_told_at" not in self.errors:
                 self.add_error("people_told_at", _("Say when the people concerned were told."))
             if not (data.get("people_told_whom") or "").strip():
                 self.add_error("people_told_whom", _("Say who was told, and how."))

@@ -11,6 +11,7 @@ escalation step is a unique row per breach, so it goes out once (S-28).
 import datetime
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -19,6 +20,15 @@ from privacy_admin.crypto import EncryptedTextField
 from privacy_admin.models import Foundation, School
 
 AP_DEADLINE = datetime.timedelta(hours=72)
+
+# Upper bounds of the approximate counts (R-BRK-4). A typo such as
+# 99999999999999999999 must be a field error, not a database overflow (S-16):
+# SQLite stores 64 bits, PostgreSQL's integer column 32. A million people is
+# far beyond every pupil and parent of a foundation of primary schools; records
+# can far outnumber people (every attendance row of every year), so they get a
+# hundred times more, still well within 32 bits.
+MAX_PEOPLE = 1_000_000
+MAX_RECORDS = 100_000_000
 
 
 class BreachQuerySet(models.QuerySet):
@@ -72,7 +82,9 @@ class Breach(models.Model):
     # The report (two minutes for any staff member)
     what_happened = EncryptedTextField(_("what happened"))
     data_concerned = EncryptedTextField(_("data or system concerned"))
-    approx_pupils = models.PositiveIntegerField(_("roughly how many pupils"), null=True, blank=True)
+    approx_pupils = models.PositiveIntegerField(
+        _("roughly how many pupils"), null=True, blank=True, validators=[MaxValueValidator(MAX_PEOPLE)]
+    )
     ongoing = models.BooleanField(_("still going on"), default=False)
     # R-BRK-4, filled in by the FG
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
@@ -80,8 +92,12 @@ class Breach(models.Model):
     discovered_how = EncryptedTextField(_("how it was discovered"), blank=True)
     effects = models.JSONField(_("what happened to the data"), default=list, blank=True)
     data_categories = models.JSONField(_("data categories"), default=list, blank=True)
-    approx_records = models.PositiveIntegerField(_("approximate number of records"), null=True, blank=True)
-    approx_people = models.PositiveIntegerField(_("approximate number of people"), null=True, blank=True)
+    approx_records = models.PositiveIntegerField(
+        _("approximate number of records"), null=True, blank=True, validators=[MaxValueValidator(MAX_RECORDS)]
+    )
+    approx_people = models.PositiveIntegerField(
+        _("approximate number of people"), null=True, blank=True, validators=[MaxValueValidator(MAX_PEOPLE)]
+    )
     groups_affected = EncryptedTextField(_("groups of people affected"), blank=True)
     measures_before = EncryptedTextField(_("measures in place before (e.g. encryption)"), blank=True)
     consequences = EncryptedTextField(_("possible consequences"), blank=True)
