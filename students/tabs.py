@@ -2,8 +2,10 @@
 
 Those apps may import students, not the other way round; so they register
 their tab here from their AppConfig.ready(), and the dossier's template shows
-the registered tabs after its own."""
+the registered tabs after its own: those whose `visible(access)` holds (the
+same check the tab's own view makes, so no tab is shown that answers 404)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -13,14 +15,19 @@ class Tab:
     label: str
     url_name: str
     order: int
+    visible: Callable | None = None  # visible(access) -> bool; None: for everyone who opens the dossier
+
+    def shown_to(self, access):
+        return self.visible is None or bool(self.visible(access))
 
 
 _TABS = {}
 
 
-def register_tab(key, label, url_name, order=100):
-    _TABS[key] = Tab(key, label, url_name, order)
+def register_tab(key, label, url_name, order=100, visible=None):
+    _TABS[key] = Tab(key, label, url_name, order, visible)
 
 
-def tabs():
-    return sorted(_TABS.values(), key=lambda t: t.order)
+def tabs(access=None):
+    """The registered tabs in order; with `access`, those shown to its holder."""
+    return [t for t in sorted(_TABS.values(), key=lambda t: t.order) if access is None or t.shown_to(access)]

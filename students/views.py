@@ -148,7 +148,7 @@ def group_detail(request, group_id):
 
 def _dossier_context(access, tab):
     return {
-        "extra_tabs": tabs(),
+        "extra_tabs": tabs(access),
         "access": access,
         "pupil": access.pupil,
         "tab": tab,

@@ -12,6 +12,10 @@ class RightsConfig(AppConfig):
     def ready(self):
         from django.utils.translation import gettext_lazy as _
 
+        from disclosures.rights.policy import REQUESTS_TAB, may_open_dossier_requests
         from students.tabs import register_tab
 
-        register_tab("requests", _("Parents' requests"), "dossier_requests", order=50)
+        # Shown only where its view opens (the view asks the same).
+        register_tab(
+            REQUESTS_TAB, _("Parents' requests"), "dossier_requests", order=50, visible=may_open_dossier_requests
+        )

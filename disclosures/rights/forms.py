@@ -85,16 +85,23 @@ class ScheduleForm(forms.Form):
         help_text=_("Someone of the school who sees the whole dossier; they are present during the viewing."),
     )
 
-    def __init__(self, *args, school, **kwargs):
+    def __init__(self, *args, parent_request, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["staff"].queryset = present_staff_choices(school)
+        self.parent_request = parent_request
+        self.fields["staff"].queryset = present_staff_choices(parent_request.pupil.school)
+        if timezone.localdate() <= parent_request.due_on:
+            self.fields["date"].help_text = _("On or before %(date)s, the deadline of this request.") % {
+                "date": parent_request.due_on.strftime("%d-%m-%Y")
+            }
 
     def clean(self):
         data = super().clean()
         if data.get("date") and data.get("time"):
             at = timezone.make_aware(datetime.datetime.combine(data["date"], data["time"]))
-            if at <= timezone.now():
-                self.add_error("date", _("The appointment lies in the past."))
+            # The same rule the action applies (R-RGT-3), as a field error.
+            refusal = self.parent_request.appointment_refusal(at)
+            if refusal:
+                self.add_error("date", refusal)
             data["at"] = at
         return data
 

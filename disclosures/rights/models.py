@@ -15,6 +15,7 @@ ends, must not be held back by the record of its correction.
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from disclosures.rights import deadlines
@@ -168,6 +169,41 @@ class ParentRequest(models.Model):
     @property
     def overdue(self):
         return self.is_open and self.days_left() < 0
+
+    def appointment_refusal(self, at, now=None):
+        """Why a viewing appointment at `at` (aware) cannot be made, or "".
+
+        The appointment is the request's answer (it sets `answered_at`), so it
+        must lie within the current deadline (R-RGT-3): one later would stop
+        the clock and get round both the one-month term and the one-time
+        extension. Extend first, with a reason, then plan within the new term.
+        Once the deadline has passed no date can be in time; the viewing is
+        then still planned (the parent keeps the right, R-RGT-1), and the
+        request stays on the overdue list until it is, and is marked "after
+        the deadline"."""
+        now = now or timezone.now()
+        today = timezone.localdate(now)
+        if at <= now:
+            return gettext("The appointment lies in the past.")
+        if today > self.due_on or timezone.localdate(at) <= self.due_on:
+            return ""
+        values = {"date": self.due_on.strftime("%d-%m-%Y")}
+        if self.is_open and deadlines.may_extend(self.received_on, self.extension_months, today):
+            return (
+                gettext(
+                    "The appointment must be on or before %(date)s, the deadline of this request. To plan it "
+                    "later, first extend the deadline (once, by up to two months, with a reason for the "
+                    "parent), then plan the appointment within the new term."
+                )
+                % values
+            )
+        return (
+            gettext(
+                "The appointment must be on or before %(date)s, the deadline of this request. The deadline "
+                "can no longer be extended."
+            )
+            % values
+        )
 
     @property
     def appointment_after_deadline(self):

@@ -22,6 +22,8 @@ DECIDE = "requests.decide"
 # of every pupil of the school (R-ACC-1), so the overview is theirs to show.
 PRESENT_ROLES = [role for role in SchoolRole if "dossier.all_pupils" in ROLE_CAPABILITIES[role]]
 VIEWING_STATES = (ParentRequest.Status.SCHEDULED, ParentRequest.Status.VIEWED)
+# The key of the dossier tab this app registers (apps.py).
+REQUESTS_TAB = "requests"
 
 
 def handled_requests(user):
@@ -63,6 +65,14 @@ def viewing_access(user, request_id):
     if not (handler or present):
         raise Http404
     return found, dossier_access(user, found.pupil_id)
+
+
+def may_open_dossier_requests(access):
+    """The dossier's "Parents' requests" tab (R-RGT-2, R-ACC-1..3): for those
+    who see and edit the whole dossier, not for a substitute's assignment or a
+    support member's involvement. The view and the tab list both ask this, so
+    a tab is never shown that would answer 404."""
+    return access.edit_core
 
 
 def my_viewings(user):

@@ -156,10 +156,16 @@ def _lock(parent_request):
 def viewing_schedule(parent_request, *, at, place, staff, acting_user, request=None):
     """R-RGT-1, U-2: the appointment (date, time, place) and the staff member
     present. The parent is told by a notice with a link; the staff member too.
-    Moving an appointment is the same act again."""
+    Moving an appointment is the same act again. The appointment lies in the
+    future and within the deadline (ParentRequest.appointment_refusal)."""
     parent_request = _lock(parent_request)
     if parent_request.kind != Kind.VIEW or parent_request.status not in (Status.RECEIVED, Status.SCHEDULED):
         _fail(_("Only an open request to view the dossier gets an appointment."))
+    # Checked here too, under the lock: the form's check may be stale, and the
+    # demo and tests call this action directly (R-RGT-3).
+    refusal = parent_request.appointment_refusal(at)
+    if refusal:
+        _fail(refusal)
     rescheduled = parent_request.status == Status.SCHEDULED
     now = timezone.now()
     parent_request.appointment_at = at

@@ -95,9 +95,14 @@ def rights_request_detail(request, request_id):
             "corrections": rows,
             "hidden_parts": _hidden_parts(access),
             "may_decide": policy.may_decide(request.user, parent_request),
-            "may_extend": parent_request.is_open
-            and deadlines.may_extend(parent_request.received_on, parent_request.extension_months, timezone.localdate()),
+            "may_extend": _may_extend(parent_request),
         },
+    )
+
+
+def _may_extend(parent_request):
+    return parent_request.is_open and deadlines.may_extend(
+        parent_request.received_on, parent_request.extension_months, timezone.localdate()
     )
 
 
@@ -143,7 +148,7 @@ def rights_request_schedule(request, request_id):
             "place": parent_request.appointment_place,
             "staff": parent_request.present_staff_id,
         }
-    form = ScheduleForm(request.POST or None, school=parent_request.pupil.school, initial=initial)
+    form = ScheduleForm(request.POST or None, parent_request=parent_request, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         done = _act(
@@ -167,6 +172,7 @@ def rights_request_schedule(request, request_id):
         form,
         _("Make the appointment for the viewing"),
         blocked=_blocked(parent_request, "schedule"),
+        may_extend=_may_extend(parent_request),
     )
 
 
@@ -417,7 +423,7 @@ def dossier_requests(request, pupil_id):
     its decision and the corrections made (R-RGT-2: the decision is part of
     the dossier). For those who see and edit the whole dossier."""
     access = dossier_access(request.user, pupil_id)
-    if not access.edit_core:
+    if not policy.may_open_dossier_requests(access):
         raise Http404
     requests = list(
         ParentRequest.objects.filter(pupil=access.pupil)
