@@ -171,6 +171,31 @@ class BreachEvent(models.Model):
     def __str__(self):
         return f"{self.breach} {self.action}"
 
+    # The history's words for the stored keys (breaches.services: a report,
+    # a workflow step, or an escalation step "escalation_<step>").
+    ACTION_LABELS = {
+        "reported": _("reported"),
+        "assess": _("assessed"),
+        "decide": _("decided"),
+        "ap": _("AP notification recorded"),
+        "people": _("informing the people concerned recorded"),
+        "close": _("closed"),
+    }
+
+    @property
+    def action_label(self):
+        if self.action.startswith("escalation_"):
+            return _("reminder after %(step)s") % {"step": self.action.removeprefix("escalation_")}
+        return self.ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def from_label(self):
+        return Breach.State(self.from_state).label if self.from_state in Breach.State.values else self.from_state
+
+    @property
+    def to_label(self):
+        return Breach.State(self.to_state).label if self.to_state in Breach.State.values else self.to_state
+
 
 class Escalation(models.Model):
     """One row per escalation step per breach: the unique constraint is the

@@ -50,7 +50,9 @@ class Pupil(models.Model):
     retention_category = RetentionCategory.CONTACT
 
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="pupils")
-    group = models.ForeignKey(Group, on_delete=models.SET_NULL, null=True, blank=True, related_name="pupils")
+    group = models.ForeignKey(
+        Group, on_delete=models.SET_NULL, null=True, blank=True, related_name="pupils", verbose_name=_("group")
+    )
     pupil_ref = models.CharField(_("pupil number"), max_length=40, blank=True)
     first_name = models.CharField(_("first name"), max_length=100)
     name_prefix = models.CharField(_("prefix (tussenvoegsel)"), max_length=20, blank=True)

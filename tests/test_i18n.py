@@ -261,3 +261,14 @@ def test_dashboard_speaks_dutch_for_a_signed_in_director(verified_client, direct
     assert "Uitloggen" in body and "Mijn account" in body
     assert "Directeur — School A" in body
     assert "Dashboard" not in body and "Log out" not in body
+
+
+def test_pupil_forms_label_the_group_in_dutch():
+    """U-1: the pupil's group field has a translated label (the edit form
+    showed "Group" in the Dutch interface)."""
+    from django.utils import translation
+
+    from students.models import Pupil
+
+    with translation.override("nl"):
+        assert str(Pupil._meta.get_field("group").verbose_name) == "groep"

@@ -88,6 +88,25 @@ def test_full_workflow_records_every_step(breach, fg, fg_client):
     assert AuditEvent.objects.filter(object_id=str(breach.pk), action__startswith="breach.").count() == 5
 
 
+def test_history_speaks_the_page_language_not_stored_keys(breach, fg_client):
+    """R-BRK-3: the incident's history names its steps and states in words
+    of the page's language (here English; the Dutch catalogue has them all),
+    never the stored keys."""
+    BreachEvent.objects.create(breach=breach, action="reported", to_state=Breach.State.REPORTED)
+    fg_client.post(step_url(breach, "assess"), ASSESS)
+    fg_client.post(step_url(breach, "decide"), DECIDE)
+    BreachEvent.objects.create(breach=breach, action="escalation_24h")
+    page = fg_client.get(reverse("breach_detail", kwargs={"breach_id": breach.pk})).content.decode()
+    for text in (
+        "reported (- → Reported)",
+        "assessed (Reported → Being assessed)",
+        "decided (Being assessed → Decided)",
+        "reminder after 24h",
+    ):
+        assert text in page, text
+    assert "(reported" not in page and "assessing →" not in page and "escalation_24h" not in page
+
+
 def test_late_notification_requires_a_reason(breach, fg_client):
     """R-BRK-2 (AVG art. 33(1)): after 72 hours the notification states why it was late."""
     breach.aware_at = timezone.now() - datetime.timedelta(hours=80)

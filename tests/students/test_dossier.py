@@ -115,6 +115,17 @@ def test_dossier_has_administrative_and_substantive_parts(verified_client, teach
     assert "Extra instructie rekenen" in substantive
 
 
+def test_parent_without_an_address_shows_a_dash(verified_client, teacher_a, pupil_a5):
+    """R-DOS-3: a parent whose address is not known shows "-", not a stray comma."""
+    from students.models import Guardian, GuardianLink
+
+    guardian = Guardian.objects.create(first_name="Ouder", last_name="Zonder")
+    GuardianLink.objects.create(pupil=pupil_a5, guardian=guardian, has_authority=True, relation="moeder")
+    page = verified_client(teacher_a).get(f"/leerlingen/{pupil_a5.pk}/").content.decode()
+    row = page[page.find("Zonder") : page.find("</tr>", page.find("Zonder"))]
+    assert "<td>-</td>" in row and "<td> , </td>" not in row and ", </td>" not in row
+
+
 def test_teacher_adds_conversation_report_with_attachment(verified_client, teacher_a, pupil_a5):
     """R-DOS-5, S-20: a conversation report with a PDF attachment; the
     attachment is served only through the access check."""
