@@ -2,6 +2,7 @@ import datetime
 
 from django import forms
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from breaches.models import MAX_PEOPLE, Breach
@@ -150,7 +151,8 @@ class _YesNoForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         field = self.yes_no_field
         self.fields[field] = forms.TypedChoiceField(
-            label=self._meta.model._meta.get_field(field).verbose_name.capitalize(),
+            # capfirst, not str.capitalize: "melden bij de AP" keeps its AP.
+            label=capfirst(self._meta.model._meta.get_field(field).verbose_name),
             choices=YES_NO,
             coerce=lambda v: v == "yes",
             widget=forms.RadioSelect,

@@ -9,7 +9,7 @@ from functools import partial
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -95,9 +95,12 @@ def publication_edit(request, publication_id):
 
 def _pupil_scope(request, publication):
     """The pupils the tick form shows: those of the publication's school the
-    user may see (S-12), narrowed to one group when asked."""
+    user may see (S-12) who have not left before the publication's date,
+    narrowed to one group when asked."""
     group_form = GroupFilterForm(request.GET or None, school=publication.school)
-    pupils = visible_pupils(request.user).filter(school=publication.school)
+    pupils = visible_pupils(request.user).filter(
+        Q(enrolment__left_on__isnull=True) | Q(enrolment__left_on__gte=publication.date), school=publication.school
+    )
     if group_form.is_valid() and group_form.cleaned_data["group"]:
         pupils = pupils.filter(group=group_form.cleaned_data["group"])
     pupils = pupils.select_related("group").order_by("group__grade", "group__name", "last_name", "first_name", "pk")

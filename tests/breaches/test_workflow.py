@@ -107,6 +107,13 @@ def test_history_speaks_the_page_language_not_stored_keys(breach, fg_client):
     assert "(reported" not in page and "assessing →" not in page and "escalation_24h" not in page
 
 
+def test_decide_form_keeps_the_capitals_of_the_ap(breach, fg_client):
+    """R-BRK-3: the yes/no question reads "Notify the AP" (in Dutch "Melden
+    bij de AP"), not "Notify the ap"."""
+    form = fg_client.get(step_url(breach, "decide")).context["form"]
+    assert str(form.fields["ap_notify"].label) == "Notify the AP"
+
+
 def test_late_notification_requires_a_reason(breach, fg_client):
     """R-BRK-2 (AVG art. 33(1)): after 72 hours the notification states why it was late."""
     breach.aware_at = timezone.now() - datetime.timedelta(hours=80)

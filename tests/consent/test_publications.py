@@ -396,6 +396,25 @@ def test_other_schools_publication_is_a_404(staff, director_a, teacher_b, catego
     assert publication.appearances.count() == 1
 
 
+def test_pupils_who_left_are_not_offered_for_a_new_publication(staff, director_a, categories_a, child, school_a):
+    """R-CON-4, S-12: the tick list offers the school's pupils who had not
+    left by the publication's date; one who left years ago is not offered
+    and cannot be posted."""
+    gone = make_pupil(school_a, first="Lang", last="Vertrokken")
+    gone.enrolment.left_on = timezone.localdate() - datetime.timedelta(days=3 * 365)
+    gone.enrolment.save()
+    leaving = make_pupil(school_a, first="Bijna", last="Weg")
+    leaving.enrolment.left_on = timezone.localdate() + datetime.timedelta(days=30)
+    leaving.enrolment.save()
+    publication = make_publication(school_a, categories_a["parro"], director_a)
+    client = staff(director_a)
+    page = client.get(detail_url(publication)).content.decode()
+    assert "Vertrokken" not in page and "Weg" in page and "Kwast" in page
+    response = client.post(detail_url(publication), {"pupils": [gone.pk]})
+    assert response.status_code == 200 and "Select a valid choice" in response.content.decode()
+    assert not PublicationPupil.objects.filter(pupil=gone).exists()
+
+
 def test_school_a_pupils_cannot_be_ticked_from_school_b(staff, teacher_b, school_b, child, categories_a):
     """S-12: the pupils offered are those the user may see; a forged post
     with a pupil of school A in teacher_b's own publication is a form error
