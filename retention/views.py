@@ -367,7 +367,7 @@ def retention_rule_edit(request, rule_id):
         raise Http404
     initial = {"years": rule.years, "months": rule.months, "permanent": rule.permanent}
     form = RuleTermForm(request.POST or None, initial=initial, rule=rule)
-    preview = None
+    preview = confirm_form = None
     if request.method == "POST" and form.is_valid():
         term = form.cleaned_data
         if request.POST.get("step") == "save":
@@ -382,7 +382,12 @@ def retention_rule_edit(request, rule_id):
             messages.success(request, _("The term was saved. It applies to every school."))
             return redirect("retention_overview")
         preview = _rule_preview(rule, term, timezone.localdate(), list(retention_schools(request.user)))
-    return render(request, "retention/rule_edit.html", {"rule": rule, "form": form, "preview": preview})
+        # The previewed term again, as hidden inputs of the save button's
+        # form: without ids, so the page's labels keep pointing at the
+        # visible form below (one id per page).
+        confirm_form = RuleTermForm(initial=term, rule=rule, auto_id=False)
+    context = {"rule": rule, "form": form, "preview": preview, "confirm_form": confirm_form}
+    return render(request, "retention/rule_edit.html", context)
 
 
 # --- legal holds ------------------------------------------------------------------

@@ -6,6 +6,7 @@ import io
 import re
 import zlib
 from base64 import a85decode
+from html.parser import HTMLParser
 
 import pytest
 from django.db import connection
@@ -207,7 +208,7 @@ def test_confirmed_purge_runs_and_reports(admin, leavers, school_a, app_admin_a,
     assert [(r["due"], r["purged"]) for r in result.context["rows"]] == [(2, 2)]
     assert result.context["held"] == 1
     body = result.content.decode()
-    assert "App_Admin_A" in body and "substantive: 2 years after unenrolment" in body
+    assert "App_Admin_A" in body and "Substantive part: 2 years after unenrolment" in body
     assert leavers["regular"][0].full_name not in body
 
 
@@ -419,9 +420,34 @@ def test_runs_list_shows_deletion_records_not_content(admin, done_run, leavers, 
         response = admin.get(reverse("retention_runs"))
     body = response.content.decode()
     assert response.status_code == 200 and len(response.context["page"]) == 2
-    assert "Substantive part" in body and "substantive: 2 years after unenrolment" in body
+    assert "Substantive part: 2 years after unenrolment" in body
     assert "nightly job or command line" in body and "App_Admin_A" in body
     assert leavers["regular"][0].last_name not in body
+
+
+def test_result_runs_and_certificate_show_the_rule_in_dutch(admin, done_run):
+    """R-RET-6, U-3: the stored rule text stays English (evidence), but the
+    admin's screen shows it in the reader's language: the result page, the
+    list of runs and the deletion certificate in Dutch name the category and
+    term in Dutch, not the stored English."""
+    record = done_run.records.get(category="substantive")
+    assert record.rule == (
+        "substantive: 2 years after unenrolment; substantive: 3 years after unenrolment (left for special education)"
+    )
+    admin.defaults["HTTP_ACCEPT_LANGUAGE"] = "nl"
+    dutch = (
+        "Inhoudelijk gedeelte: 2 jaar na uitschrijving; "
+        "Inhoudelijk gedeelte: 3 jaar na uitschrijving (uitgestroomd naar speciaal onderwijs)"
+    )
+    for name in ("retention_result", "retention_runs"):
+        url = reverse(name, kwargs={"run_id": done_run.pk}) if name == "retention_result" else reverse(name)
+        body = admin.get(url).content.decode()
+        assert dutch in body, name
+        assert "after unenrolment" not in body and record.rule not in body, name
+    text = _pdf_text(admin.get(reverse("retention_certificate", kwargs={"run_id": done_run.pk})).content)
+    # The PDF wraps the narrow column, so the words come line by line.
+    assert "(gedeelte: 2) Tj T* (jaar na) Tj T* (uitschrijving;)" in text
+    assert "unenrolment" not in text and "years" not in text
 
 
 # --- the nightly mode per school ---------------------------------------------------
@@ -480,6 +506,45 @@ def test_term_change_previews_then_saves_audited(admin, school_a, staff_user):
     assert event.details["old"]["years"] == 2 and event.details["new"]["years"] == 1
     assert event.details["category"] == "substantive"
     assert engine.due(today, school=school_a).counts()["substantive"] == 1
+
+
+class _IdsAndLabels(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.ids, self.hidden, self.label_for = [], set(), []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if "id" in attrs:
+            self.ids.append(attrs["id"])
+            if attrs.get("type") == "hidden" or "hidden" in attrs:
+                self.hidden.add(attrs["id"])
+        if tag == "label" and attrs.get("for"):
+            self.label_for.append(attrs["for"])
+
+
+def test_term_preview_page_has_unique_ids_and_labels_on_visible_inputs(admin):
+    """R-RET-5, U-3: the preview page repeats the term as hidden inputs of
+    the save button's form; no id occurs twice and every label points at a
+    visible element, so a screen reader reads the fields that can be edited.
+    Saving from the preview still saves the previewed term."""
+    rule, url = _rule_url("attendance")
+    response = admin.post(url, {"years": "2", "months": "6", "step": "preview"})
+    assert response.status_code == 200 and response.context["preview"]
+    page = _IdsAndLabels()
+    page.feed(response.content.decode())
+    duplicates = {i for i in page.ids if page.ids.count(i) > 1}
+    assert not duplicates
+    assert {"id_years", "id_months", "id_permanent"} <= set(page.label_for)
+    for target in page.label_for:
+        assert target in page.ids and target not in page.hidden, target
+    save = re.search(r'<form method="post">(.*?)</form>', response.content.decode(), re.S).group(1)
+    fields = dict(re.findall(r'<input type="hidden" name="(years|months|permanent)" value="([^"]*)"', save))
+    assert fields == {"years": "2", "months": "6", "permanent": "False"}
+    assert " id=" not in save.replace('id="save-term"', "")
+    assert admin.post(url, {**fields, "step": "save"})["Location"] == reverse("retention_overview")
+    rule.refresh_from_db()
+    assert (rule.years, rule.months, rule.permanent) == (2, 6, False)
 
 
 def test_term_change_bad_input_rerenders(admin):
