@@ -296,6 +296,9 @@ def test_caption_words_that_are_surname_prefixes_name_nobody(staff, director_a, 
     assert services.caption_names(publication) == []
     publication.caption = "Wit en Berg winnen de estafette"
     assert services.caption_names(publication) == ["Berg", "Wit"]
+    make_pupil(school_a, first="Anne-Sophie", last="Jansen-de Vries")
+    publication.caption = "Sophie en Vries op de sportdag"
+    assert services.caption_names(publication) == ["Sophie", "Vries"]
 
 
 def test_caption_can_be_changed_while_draft(staff, director_a, categories_a, child, mother, school_a):

@@ -498,3 +498,21 @@ def test_due_query_is_compiled_once_per_rule_shape(school_a, school_b, staff_use
     assert engine.due(D(2040, 1, 1)).counts() == dict.fromkeys(engine.CATEGORIES, 0)
     assert len(compiled) == 3
     assert engine.due_by_school(D(2040, 1, 1), []) == {}
+
+
+def test_due_statement_refuses_a_placeholder_that_does_not_take(db):
+    """R-RET-5: a compiled due statement whose placeholders are not found
+    among its parameters would leave them in the SQL and quietly find
+    nothing due; it refuses instead."""
+    cutoffs = engine._cutoffs(engine._rules(), D(2028, 8, 1))
+    shape = {
+        category: {special: engine._slot_date(category, special) if day else None for special, day in by.items()}
+        for category, by in cutoffs.items()
+    }
+    query, names = engine._due_query(cutoffs)  # the real dates where the placeholders belong
+    with pytest.raises(RuntimeError, match="placeholders"):
+        engine._DueStatement(query, names, shape, False)
+    query, names = engine._due_query(shape, engine.Ids([7]))  # a real school where the placeholder belongs
+    with pytest.raises(RuntimeError, match="placeholders"):
+        engine._DueStatement(query, names, shape, True)
+    engine._DueStatement(*engine._due_query(shape, engine.SCHOOL_SLOT), shape, True)  # the placeholders take
