@@ -190,11 +190,15 @@ class BreachEvent(models.Model):
 
     @property
     def from_label(self):
-        return Breach.State(self.from_state).label if self.from_state in Breach.State.values else self.from_state
+        return _state_label(self.from_state)
 
     @property
     def to_label(self):
-        return Breach.State(self.to_state).label if self.to_state in Breach.State.values else self.to_state
+        return _state_label(self.to_state)
+
+
+def _state_label(state):
+    return Breach.State(state).label if state in Breach.State.values else state
 
 
 class Escalation(models.Model):

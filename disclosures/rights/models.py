@@ -170,6 +170,12 @@ class ParentRequest(models.Model):
     def overdue(self):
         return self.is_open and self.days_left() < 0
 
+    def can_extend(self, today=None):
+        """Open, and its deadline may still be extended (R-RGT-3)."""
+        return self.is_open and deadlines.may_extend(
+            self.received_on, self.extension_months, today or timezone.localdate()
+        )
+
     def appointment_refusal(self, at, now=None):
         """Why a viewing appointment at `at` (aware) cannot be made, or "".
 
@@ -188,7 +194,7 @@ class ParentRequest(models.Model):
         if today > self.due_on or timezone.localdate(at) <= self.due_on:
             return ""
         values = {"date": self.due_on.strftime("%d-%m-%Y")}
-        if self.is_open and deadlines.may_extend(self.received_on, self.extension_months, today):
+        if self.can_extend(today):
             return (
                 gettext(
                     "The appointment must be on or before %(date)s, the deadline of this request. To plan it "

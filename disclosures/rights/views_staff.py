@@ -95,14 +95,8 @@ def rights_request_detail(request, request_id):
             "corrections": rows,
             "hidden_parts": _hidden_parts(access),
             "may_decide": policy.may_decide(request.user, parent_request),
-            "may_extend": _may_extend(parent_request),
+            "may_extend": parent_request.can_extend(),
         },
-    )
-
-
-def _may_extend(parent_request):
-    return parent_request.is_open and deadlines.may_extend(
-        parent_request.received_on, parent_request.extension_months, timezone.localdate()
     )
 
 
@@ -172,7 +166,7 @@ def rights_request_schedule(request, request_id):
         form,
         _("Make the appointment for the viewing"),
         blocked=_blocked(parent_request, "schedule"),
-        may_extend=_may_extend(parent_request),
+        may_extend=parent_request.can_extend(),
     )
 
 
